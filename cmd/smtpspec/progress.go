@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/smtpspec/smtpspec/harness"
+)
+
+// progress reports a long run's progress on stderr: rewritten in place on a
+// terminal, a line every few seconds otherwise, and nothing at all for runs
+// that finish within the first couple of seconds.
+type progress struct {
+	w        io.Writer
+	tty      bool
+	total    int
+	begin    time.Time
+	mu       sync.Mutex
+	last     time.Time
+	failures int
+	shown    bool
+}
+
+const (
+	progressDelay    = 2 * time.Second
+	progressInterval = 5 * time.Second
+)
+
+func newProgress(w io.Writer, total int) *progress {
+	return &progress{w: w, tty: colorWanted(w), total: total, begin: time.Now()}
+}
+
+func (p *progress) update(done, total int, r *harness.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.Verdict.Failed() {
+		p.failures++
+	}
+	now := time.Now()
+	if now.Sub(p.begin) < progressDelay {
+		return
+	}
+	every := progressInterval
+	if p.tty {
+		every = 100 * time.Millisecond
+	}
+	if now.Sub(p.last) < every && done != total {
+		return
+	}
+	p.last = now
+	line := fmt.Sprintf("smtpspec: %d/%d cases, %d failed, %v", done, total, p.failures, now.Sub(p.begin).Round(time.Second))
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+	p.shown = true
+}
+
+// finish ends the progress line on a terminal.
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown && p.tty {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

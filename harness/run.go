@@ -1,0 +1,230 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// An UnreachableError reports that the target could not be reached at all,
+// so no case ran.
+type UnreachableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("target %s unreachable: %v", e.Addr, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Check runs the catalogue's cases against the target and returns the run.
+// The returned error is an *UnreachableError when the target could not be
+// reached at all, or the context's error when the run was cancelled;
+// failing cases are not errors (see Summary.Failed).
+func Check(ctx context.Context, target Target, cat *Catalogue, opts Options) (*Run, error) {
+	o := opts.withDefaults()
+	run := &Run{Started: time.Now()}
+	info, err := Probe(ctx, target, o)
+	if err != nil {
+		return nil, err
+	}
+	run.Target = *info
+	results := make([]*Result, len(cat.Cases))
+	var (
+		mu   sync.Mutex
+		done int
+		wg   sync.WaitGroup
+	)
+	work := make(chan int)
+	for range min(o.Parallel, max(1, len(cat.Cases))) {
+		wg.Go(func() {
+			for i := range work {
+				r := runCase(ctx, target, info, cat.Cases[i], &o)
+				results[i] = r
+				if o.Progress != nil {
+					mu.Lock()
+					done++
+					o.Progress(done, len(cat.Cases), r)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range cat.Cases {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("run cancelled: %w", err)
+	}
+	run.Results = results
+	run.Duration = time.Since(run.Started)
+	return run, nil
+}
+
+// Probe connects once to learn the target's greeting and EHLO keywords,
+// before and (when STARTTLS is offered) after TLS.
+func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error) {
+	o := opts.withDefaults()
+	info := &TargetInfo{Addr: target.Addr, TLS: target.TLS, Name: target.Name}
+	addr := target.Addr
+	if target.Start != nil {
+		inst, err := target.Start(ctx)
+		if err != nil {
+			return nil, &UnreachableError{Addr: "(started per case)", Err: err}
+		}
+		defer inst.Stop()
+		addr = inst.Addr
+		if info.Addr == "" {
+			info.Addr = "in-process (a fresh server per case)"
+		}
+	}
+	begin := time.Now()
+	nc, err := dial(ctx, target, addr, o.StepTimeout)
+	if err != nil {
+		return nil, &UnreachableError{Addr: addr, Err: err}
+	}
+	c := newConn(nc, begin, begin.Add(o.CaseTimeout), o.StepTimeout)
+	defer c.close()
+	failed := func(what string, r *Reply, err error) error {
+		if err == nil {
+			err = fmt.Errorf("got %s", r)
+		}
+		return &UnreachableError{Addr: addr, Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	greet, kind, err := c.read(o.StepTimeout)
+	if kind != readOK {
+		return nil, failed("read greeting", greet, err)
+	}
+	info.Greeting = greet.Text()
+	ehlo := func() ([]string, error) {
+		c.write([]byte("EHLO " + o.Profile.Helo + "\r\n"))
+		r, kind, err := c.read(o.StepTimeout)
+		if kind != readOK {
+			return nil, err
+		}
+		if r.Code != 250 {
+			return []string{}, nil // HELO-only server: no extensions
+		}
+		return r.Keywords(), nil
+	}
+	if info.EHLO, err = ehlo(); err != nil {
+		return nil, failed("EHLO", nil, err)
+	}
+	if !target.TLS && info.Has("STARTTLS", false) {
+		c.write([]byte("STARTTLS\r\n"))
+		if r, kind, _ := c.read(o.StepTimeout); kind == readOK && r.Code == 220 {
+			if c.startTLS(ctx, clientTLSConfig(target.TLSConfig, addr)) == nil {
+				info.EHLOTLS, _ = ehlo()
+			}
+		}
+	}
+	c.write([]byte("QUIT\r\n"))
+	c.read(o.StepTimeout)
+	return info, nil
+}
+
+// dial connects to addr as the target says (implicit TLS or not).
+func dial(ctx context.Context, target Target, addr string, timeout time.Duration) (net.Conn, error) {
+	if target.TLS {
+		return dialTarget(ctx, addr, clientTLSConfig(target.TLSConfig, addr), timeout)
+	}
+	return dialTarget(ctx, addr, nil, timeout)
+}
+
+// runCase decides whether c can run against the target and runs it.
+func runCase(ctx context.Context, target Target, info *TargetInfo, c *Case, o *Options) *Result {
+	r := newResult(c)
+	if why := o.filtered(c); why != "" {
+		r.Verdict, r.Message = Skip, why
+		return r
+	}
+	if why := unimplemented(c, info, target.TLS); why != "" {
+		r.Verdict, r.Message = Unimplemented, why
+		return r
+	}
+	env := o.Profile.env(info)
+	for _, v := range c.vars {
+		if _, ok := env[v]; !ok {
+			r.Verdict, r.Message = Skip, "skipped: "+missingVar(v)
+			return r
+		}
+	}
+	begin := time.Now()
+	defer func() { r.Duration = time.Since(begin) }()
+	addr := target.Addr
+	var mailbox Mailbox
+	if target.Start != nil {
+		inst, err := target.Start(ctx)
+		if err != nil {
+			r.Verdict, r.Message = Error, fmt.Sprintf("start a server for the case: %v", err)
+			return r
+		}
+		defer inst.Stop()
+		addr, mailbox = inst.Addr, inst.Mailbox
+	}
+	if needsMailbox(c) && mailbox == nil {
+		r.Verdict, r.Message = Skip, "skipped: the case checks stored messages, and this target gives no access to them"
+		return r
+	}
+	cctx, cancel := context.WithTimeout(ctx, o.CaseTimeout)
+	defer cancel()
+	nc, err := dial(cctx, target, addr, o.StepTimeout)
+	if err != nil {
+		r.Verdict, r.Message = Error, err.Error()
+		return r
+	}
+	deadline, _ := cctx.Deadline()
+	x := &execution{
+		ctx: cctx, c: c, o: o, env: env, info: info, target: target, addr: addr, mailbox: mailbox,
+		conn: newConn(nc, begin, deadline, o.StepTimeout), res: r,
+	}
+	x.run()
+	return r
+}
+
+func newResult(c *Case) *Result {
+	return &Result{
+		ID: c.ID, Title: c.Title, Group: c.Group, File: c.File, Line: c.Line,
+		Spec: c.Spec, Level: c.Level, Requirement: c.Requirement, Tags: c.Tags,
+	}
+}
+
+// unimplemented returns why the target cannot run c, or "".
+func unimplemented(c *Case, info *TargetInfo, implicitTLS bool) string {
+	inTLS := implicitTLS || c.Start == StartTLS || c.Start == StartAuth
+	var missing []string
+	for _, kw := range c.Requires {
+		if !info.Has(kw, false) && !(inTLS && info.Has(kw, true)) {
+			missing = append(missing, kw)
+		}
+	}
+	if c.Start == StartTLS && !implicitTLS && !info.Has("STARTTLS", false) {
+		missing = append(missing, "STARTTLS")
+	}
+	if c.Start == StartAuth && !info.Has("AUTH", false) && !info.Has("AUTH", true) {
+		missing = append(missing, "AUTH")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "unimplemented: the target does not advertise " + strings.Join(missing, ", ")
+}
+
+func needsMailbox(c *Case) bool {
+	for _, s := range c.Steps {
+		if s.Delivered != nil {
+			return true
+		}
+	}
+	return false
+}
