@@ -31,8 +31,9 @@ const (
 
 // commands maps each subcommand to its entry point.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"run":  cmdRun,
-	"list": cmdList,
+	"run":   cmdRun,
+	"list":  cmdList,
+	"serve": cmdServe,
 }
 
 func main() {
