@@ -239,13 +239,13 @@ type observed struct {
 func (o observed) view() View {
 	switch o.kind {
 	case readOK:
-		return View{Code: strconv.Itoa(o.reply.Code)}
+		return View{"code": strconv.Itoa(o.reply.Code)}
 	case readClosed:
-		return View{Code: "(connection closed)", Closed: true}
+		return View{"code": "(connection closed)", "closed": "yes"}
 	case readTimeout:
-		return View{Code: "(no reply)"}
+		return View{"code": "(no reply)"}
 	}
-	return View{Code: fmt.Sprintf("(%v)", o.err)}
+	return View{"code": fmt.Sprintf("(%v)", o.err)}
 }
 
 func (o observed) String() string {
@@ -270,7 +270,7 @@ func (x *execution) expect(s *Step, label string) {
 		switch {
 		case obs.kind == readTimeout && e.Silence == 0:
 			x.res.Diff = diffViews(wants, gots)
-			x.failAt(e.Line, Error, "%s: no reply within %v (want %s)", label, x.o.StepTimeout, e.want().Code)
+			x.failAt(e.Line, Error, "%s: no reply within %v (want %s)", label, x.o.StepTimeout, describe(e))
 		case obs.kind == readProtocol || obs.kind == readFailed:
 			x.res.Diff = diffViews(wants, gots)
 			v := Fail
@@ -293,23 +293,20 @@ func (x *execution) expect(s *Step, label string) {
 // describe renders an expectation for a one-line message.
 func describe(e *Expect) string {
 	w := e.want()
-	var parts []string
-	if w.Code != "" {
-		parts = append(parts, w.Code)
+	parts := []string{w["code"]}
+	if v, ok := w["enhanced"]; ok {
+		parts = append(parts, v)
 	}
-	if w.Enhanced != "" {
-		parts = append(parts, w.Enhanced)
+	if v, ok := w["text"]; ok {
+		parts = append(parts, "text "+v)
 	}
-	if w.Text != "" {
-		parts = append(parts, "text "+w.Text)
+	if v, ok := w["lines"]; ok {
+		parts = append(parts, v+" lines")
 	}
-	if w.Lines != "" {
-		parts = append(parts, w.Lines+" lines")
+	if v, ok := w["keywords"]; ok {
+		parts = append(parts, "keywords "+v)
 	}
-	if len(w.Keywords) > 0 {
-		parts = append(parts, "keywords "+strings.Join(w.Keywords, " "))
-	}
-	if w.Closed {
+	if _, ok := w["closed"]; ok {
 		parts = append(parts, "then close")
 	}
 	return strings.Join(parts, " ")
@@ -350,16 +347,13 @@ func (x *execution) closedAfter(e *Expect, got View) (grade, View, observed) {
 	obs := observed{r, kind, err}
 	switch kind {
 	case readClosed:
-		got.Closed = true
+		got["closed"] = "yes"
 		return gradeStrict, got, observed{kind: readOK, reply: &Reply{}}
 	case readTimeout:
-		got.Closed = false
+		got["closed"] = "no"
 		return gradeMiss, got, observed{kind: readOK, reply: &Reply{Raw: []byte("(connection still open)")}}
 	}
-	if kind == readOK {
-		got.Closed = false
-		return gradeMiss, got, obs
-	}
+	got["closed"] = "no"
 	return gradeMiss, got, obs
 }
 
@@ -417,6 +411,14 @@ func (x *execution) outcomes(s *Step, label string) {
 	if o.Verdict == Fail || o.Verdict == NonStrict {
 		x.res.StepLine = o.Line
 		x.res.Diff = diffViews(nil, got)
+		// Show the difference from what a conforming server would send.
+		for j := range s.Outcomes {
+			if p := &s.Outcomes[j]; p.Verdict == Pass {
+				_, want, got := matchOutcome(p, replies, closed, enh)
+				x.res.Diff = fmt.Sprintf("against outcome %q:\n%s", p.Name, diffViews(want, got))
+				break
+			}
+		}
 		x.conclude(o.Verdict, msg)
 		return
 	}
@@ -494,22 +496,23 @@ func matchOutcome(o *Outcome, replies []*Reply, closed, enhanced bool) (grade, [
 		e := &o.Expect[i]
 		want = append(want, e.want())
 		if !e.wantsReply() {
-			got = append(got, View{Code: e.want().Code, Closed: closed})
+			got = append(got, View{"code": want[i]["code"], "closed": yesNo(closed)})
 			if ri != len(replies) || (e.Closed && !closed) {
 				g = gradeMiss
 			}
 			continue
 		}
 		if ri >= len(replies) {
-			got = append(got, View{Code: "(no reply)", Closed: closed})
+			got = append(got, View{"code": "(no reply)", "closed": yesNo(closed)})
 			g = gradeMiss
 			continue
 		}
 		eg, v := e.match(replies[ri], enhanced)
 		ri++
 		if e.Closed {
-			v.Closed = closed && ri == len(replies)
-			if !v.Closed {
+			isClosed := closed && ri == len(replies)
+			v["closed"] = yesNo(isClosed)
+			if !isClosed {
 				eg = gradeMiss
 			}
 		}
@@ -517,12 +520,12 @@ func matchOutcome(o *Outcome, replies []*Reply, closed, enhanced bool) (grade, [
 		g = max(g, eg)
 		if e.More {
 			for ; ri < len(replies); ri++ {
-				got = append(got, View{Code: strconv.Itoa(replies[ri].Code)})
+				got = append(got, View{"code": strconv.Itoa(replies[ri].Code)})
 			}
 		}
 	}
 	for ; ri < len(replies); ri++ {
-		got = append(got, View{Code: strconv.Itoa(replies[ri].Code)})
+		got = append(got, View{"code": strconv.Itoa(replies[ri].Code)})
 		g = gradeMiss
 	}
 	return g, want, got
@@ -584,4 +587,11 @@ func (x *execution) delivered(s *Step, label string) {
 		x.res.Diff = diff
 		x.failAt(s.Line, Fail, "%s: stored messages differ from what the case expects (%d stored, %d expected)", label, len(got), len(want))
 	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

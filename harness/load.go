@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -90,7 +91,7 @@ func LoadAll(sources []Source) (*Catalogue, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	slices.SortStableFunc(cases, func(a, b *Case) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortStableFunc(cases, func(a, b *Case) int { return CompareIDs(a.ID, b.ID) })
 	return &Catalogue{Cases: cases}, nil
 }
 
@@ -266,4 +267,37 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// CompareIDs orders case IDs the way people read spec sections: by path
+// element, and numerically where both elements are numbers, so that
+// rfc5321/4.1.1/… comes before rfc5321/4.1.1.5/… and 4.1.1.5 before 4.1.1.10.
+func CompareIDs(a, b string) int {
+	ea, eb := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := range min(len(ea), len(eb)) {
+		if c := compareSection(ea[i], eb[i]); c != 0 {
+			return c
+		}
+	}
+	return len(ea) - len(eb)
+}
+
+// compareSection compares dotted section numbers part by part, numerically
+// when both parts are numbers.
+func compareSection(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range min(len(pa), len(pb)) {
+		na, erra := strconv.Atoi(pa[i])
+		nb, errb := strconv.Atoi(pb[i])
+		if erra == nil && errb == nil {
+			if na != nb {
+				return na - nb
+			}
+			continue
+		}
+		if c := strings.Compare(pa[i], pb[i]); c != 0 {
+			return c
+		}
+	}
+	return len(pa) - len(pb)
 }

@@ -134,6 +134,9 @@ func missingVar(name string) string {
 type Options struct {
 	Profile Profile
 
+	// Cases is the catalogue to run; nil means the built-in one.
+	Cases *Catalogue
+
 	Run   *regexp.Regexp // keep cases whose ID matches; nil keeps all
 	Level Level          // keep cases of this level or stronger; "" keeps all, INFO included
 	Tags  []string       // keep cases with at least one of these tags; nil keeps all

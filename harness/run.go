@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -22,12 +23,34 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// Check runs the catalogue's cases against the target and returns the run.
-// The returned error is an *UnreachableError when the target could not be
-// reached at all, or the context's error when the run was cancelled;
-// failing cases are not errors (see Summary.Failed).
-func Check(ctx context.Context, target Target, cat *Catalogue, opts Options) (*Run, error) {
+// A CaseError reports a case that failed or errored.
+type CaseError struct {
+	Result *Result
+}
+
+func (e *CaseError) Error() string {
+	r := e.Result
+	line := r.Line
+	if r.StepLine > 0 {
+		line = r.StepLine
+	}
+	return fmt.Sprintf("%s:%d: %s: %s: %s", r.File, line, r.ID, r.Verdict, r.Message)
+}
+
+// Check runs the selected cases against the target and returns the run,
+// with every failed or errored case also reported in the error (joined
+// *CaseError values, as testing/fstest does). When the target cannot be
+// reached at all the error is an *UnreachableError and the run is nil; a
+// cancelled context gives the context's error.
+func Check(ctx context.Context, target Target, opts Options) (*Run, error) {
 	o := opts.withDefaults()
+	cat := o.Cases
+	if cat == nil {
+		var err error
+		if cat, err = Builtin(); err != nil {
+			return nil, err
+		}
+	}
 	run := &Run{Started: time.Now()}
 	info, err := Probe(ctx, target, o)
 	if err != nil {
@@ -44,7 +67,7 @@ func Check(ctx context.Context, target Target, cat *Catalogue, opts Options) (*R
 	for range min(o.Parallel, max(1, len(cat.Cases))) {
 		wg.Go(func() {
 			for i := range work {
-				r := runCase(ctx, target, info, cat.Cases[i], &o)
+				r := RunCase(ctx, target, info, cat.Cases[i], o)
 				results[i] = r
 				if o.Progress != nil {
 					mu.Lock()
@@ -68,7 +91,13 @@ func Check(ctx context.Context, target Target, cat *Catalogue, opts Options) (*R
 	}
 	run.Results = results
 	run.Duration = time.Since(run.Started)
-	return run, nil
+	var errs []error
+	for _, r := range results {
+		if r.Verdict.Failed() {
+			errs = append(errs, &CaseError{Result: r})
+		}
+	}
+	return run, errors.Join(errs...)
 }
 
 // Probe connects once to learn the target's greeting and EHLO keywords,
@@ -141,8 +170,10 @@ func dial(ctx context.Context, target Target, addr string, timeout time.Duration
 	return dialTarget(ctx, addr, nil, timeout)
 }
 
-// runCase decides whether c can run against the target and runs it.
-func runCase(ctx context.Context, target Target, info *TargetInfo, c *Case, o *Options) *Result {
+// RunCase runs one case against the target, whose probe result is info
+// (from Probe). It never fails: trouble becomes the result's verdict.
+func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts Options) *Result {
+	o := opts.withDefaults()
 	r := newResult(c)
 	if why := o.filtered(c); why != "" {
 		r.Verdict, r.Message = Skip, why
@@ -185,7 +216,7 @@ func runCase(ctx context.Context, target Target, info *TargetInfo, c *Case, o *O
 	}
 	deadline, _ := cctx.Deadline()
 	x := &execution{
-		ctx: cctx, c: c, o: o, env: env, info: info, target: target, addr: addr, mailbox: mailbox,
+		ctx: cctx, c: c, o: &o, env: env, info: info, target: target, addr: addr, mailbox: mailbox,
 		conn: newConn(nc, begin, deadline, o.StepTimeout), res: r,
 	}
 	x.run()

@@ -15,12 +15,12 @@ const Schema = "smtpspec/run/v1"
 
 // Document is the JSON report, documented in reports/JSON.md.
 type Document struct {
-	Schema     string              `json:"schema"`
-	Started    time.Time           `json:"started"`
-	DurationMS float64             `json:"duration_ms"`
-	Target     harness.TargetInfo  `json:"target"`
-	Summary    harness.Summary     `json:"summary"`
-	Cases      []*harness.Result   `json:"cases"`
+	Schema     string             `json:"schema"`
+	Started    time.Time          `json:"started"`
+	DurationMS float64            `json:"duration_ms"`
+	Target     harness.TargetInfo `json:"target"`
+	Summary    harness.Summary    `json:"summary"`
+	Cases      []*harness.Result  `json:"cases"`
 }
 
 // JSON writes the run as a JSON document.

@@ -132,7 +132,7 @@ func (t *textWriter) failures(run *harness.Run) {
 		if r.Diff != "" {
 			fmt.Fprintf(t.w, "  Expected vs actual (-want +got):\n")
 			for _, l := range strings.Split(strings.TrimRight(r.Diff, "\n"), "\n") {
-				fmt.Fprintf(t.w, "    %s\n", Visible(l))
+				fmt.Fprintf(t.w, "    %s\n", Visible(strings.ReplaceAll(l, "\t", "  ")))
 			}
 		}
 		if len(r.Transcript) > 0 {

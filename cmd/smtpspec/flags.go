@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smtpspec/smtpspec/cases"
 	"github.com/smtpspec/smtpspec/harness"
 )
 
@@ -55,7 +54,7 @@ func (c *caseFlags) catalogue() (*harness.Catalogue, error) {
 	var sources []harness.Source
 	for _, d := range dirs {
 		if d == "builtin" {
-			sources = append(sources, harness.Source{FS: cases.FS, Root: ".", Name: "cases"})
+			sources = append(sources, harness.BuiltinSource())
 			continue
 		}
 		st, err := os.Stat(d)

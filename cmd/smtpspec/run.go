@@ -69,14 +69,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.Profile = profile
+	opts.Cases = cat
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	progress := newProgress(stderr, len(cat.Cases))
 	opts.Progress = progress.update
-	run, err := harness.Check(ctx, target, cat, opts)
+	run, err := harness.Check(ctx, target, opts)
 	progress.finish()
-	if err != nil {
+	if run == nil {
 		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
 		var unreachable *harness.UnreachableError
 		if errors.As(err, &unreachable) {
