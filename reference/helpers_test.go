@@ -133,6 +133,33 @@ func (c *client) check(what string, r reply, want string) {
 	if strconv.Itoa(r.code) != code || enh != "" && r.enh != enh {
 		c.t.Fatalf("%q: got %v, want %s", what, r, want)
 	}
+	if err := checkEnhanced(r); err != nil {
+		c.t.Fatalf("%q: %v", what, err)
+	}
+}
+
+// checkEnhanced applies RFC 2034: every 2yz/4yz/5yz reply except the
+// greeting and the EHLO/HELO reply (recognised by "Hello") carries an
+// enhanced code of the same class on every line; 3yz replies carry none.
+func checkEnhanced(r reply) error {
+	class := byte('0' + r.code/100)
+	switch {
+	case class == '3':
+		if r.enh != "" {
+			return fmt.Errorf("%d reply with enhanced code: %v", r.code, r)
+		}
+		return nil
+	case r.code == 250 && r.enh == "" && strings.Contains(r.lines[0], " Hello "):
+		return nil
+	case r.enh == "" || r.enh[0] != class:
+		return fmt.Errorf("reply without an enhanced code of class %c: %v", class, r)
+	}
+	for _, l := range r.lines {
+		if !strings.HasPrefix(l[4:], r.enh+" ") {
+			return fmt.Errorf("line %q does not repeat %s", l, r.enh)
+		}
+	}
+	return nil
 }
 
 // read reads one reply, failing the test on a timeout or a grammar error.
@@ -238,6 +265,12 @@ func (c *client) ehlo() []string {
 func (c *client) startTLS(pool *x509.CertPool) *tls.ConnectionState {
 	c.t.Helper()
 	c.expect("STARTTLS", "220 2.0.0")
+	return c.startTLSAfter220(pool)
+}
+
+// startTLSAfter220 runs the handshake once the 220 has been read.
+func (c *client) startTLSAfter220(pool *x509.CertPool) *tls.ConnectionState {
+	c.t.Helper()
 	if c.br.Buffered() > 0 {
 		c.t.Fatalf("plaintext after the STARTTLS reply")
 	}
@@ -250,4 +283,31 @@ func (c *client) startTLS(pool *x509.CertPool) *tls.ConnectionState {
 	c.br = bufio.NewReader(tc)
 	st := tc.ConnectionState()
 	return &st
+}
+
+// waitFor polls cond for up to testTimeout.
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// expectClosedOrGarbage waits for the server to close the connection and
+// checks that it sent no plaintext SMTP reply meanwhile (a TLS alert is
+// fine).
+func (c *client) expectClosedOrGarbage() {
+	c.t.Helper()
+	c.nc.SetReadDeadline(time.Now().Add(testTimeout))
+	b, err := io.ReadAll(c.br)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.t.Fatalf("connection still open after a failed handshake")
+	}
+	if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
+		c.t.Fatalf("plaintext reply after a failed handshake: %q", b)
+	}
 }

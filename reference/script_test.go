@@ -61,8 +61,10 @@ func runScripts(t *testing.T, scripts []script) {
 				c.expect("NOOP", "250 2.0.0")
 			}
 			if sc.check != nil {
-				c.expect("QUIT", "221")
-				c.expectClosed()
+				if !closed {
+					c.expect("QUIT", "221")
+					c.expectClosed()
+				}
 				sc.check(t, ts.store.Messages())
 			}
 		})
