@@ -168,11 +168,11 @@ func TestAddresses(t *testing.T) {
 	t.Parallel()
 	rcpt := func(addr, want string) script {
 		return script{name: "rcpt-" + addr, ehlo: true, steps: []step{
-			s("MAIL FROM:<a@x.example>\r\n", "250"), s("RCPT TO:" + addr + "\r\n", want),
+			s("MAIL FROM:<a@x.example>\r\n", "250"), s("RCPT TO:"+addr+"\r\n", want),
 		}}
 	}
 	mail := func(addr, want string) script {
-		return script{name: "mail-" + addr, ehlo: true, steps: []step{s("MAIL FROM:" + addr + "\r\n", want)}}
+		return script{name: "mail-" + addr, ehlo: true, steps: []step{s("MAIL FROM:"+addr+"\r\n", want)}}
 	}
 	domain255 := strings.Repeat(strings.Repeat("d", 62)+".", 4)[:251] + ".exa"
 	runScripts(t, []script{

@@ -273,7 +273,9 @@ func TestCHUNKING(t *testing.T) {
 // TestParams covers 8BITMIME, SMTPUTF8 and DSN parameters.
 func TestParams(t *testing.T) {
 	t.Parallel()
-	mail := func(params, want string) step { return s("MAIL FROM:<a@x.example> "+params+"\r\nRSET\r\n", want, "250") }
+	mail := func(params, want string) step {
+		return s("MAIL FROM:<a@x.example> "+params+"\r\nRSET\r\n", want, "250")
+	}
 	rcpt := func(params, want string) step {
 		return s("MAIL FROM:<a@x.example>\r\nRCPT TO:<user@example.test> "+params+"\r\nRSET\r\n", "250", want, "250")
 	}
