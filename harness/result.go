@@ -145,6 +145,9 @@ type TargetInfo struct {
 	EHLO     []string `json:"ehlo"`               // keywords with parameters
 	EHLOTLS  []string `json:"ehlo_tls,omitempty"` // after STARTTLS, when offered
 	Name     string   `json:"name,omitempty"`     // "reference" for the bundled server
+	// ProbeError says what went wrong when the harness first talked to the
+	// target (after connecting); keywords are then unknown and every case runs.
+	ProbeError string `json:"probe_error,omitempty"`
 }
 
 // Has reports whether the target advertised keyword kw (before TLS, or

@@ -101,7 +101,10 @@ func Check(ctx context.Context, target Target, opts Options) (*Run, error) {
 }
 
 // Probe connects once to learn the target's greeting and EHLO keywords,
-// before and (when STARTTLS is offered) after TLS.
+// before and (when STARTTLS is offered) after TLS. It fails only when the
+// target cannot be reached at all (an *UnreachableError); a server that
+// connects but then misbehaves gets TargetInfo.ProbeError, and its cases
+// run and show the trouble.
 func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error) {
 	o := opts.withDefaults()
 	info := &TargetInfo{Addr: target.Addr, TLS: target.TLS, Name: target.Name}
@@ -124,17 +127,23 @@ func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error
 	}
 	c := newConn(nc, begin, begin.Add(o.CaseTimeout), o.StepTimeout)
 	defer c.close()
-	failed := func(what string, r *Reply, err error) error {
+	// Past the connect, trouble is the server's: record it and let every
+	// case run and show it with its own transcript.
+	failed := func(what string, r *Reply, err error) (*TargetInfo, error) {
 		if err == nil {
 			err = fmt.Errorf("got %s", r)
 		}
-		return &UnreachableError{Addr: addr, Err: fmt.Errorf("%s: %w", what, err)}
+		info.ProbeError = fmt.Sprintf("%s: %v", what, err)
+		return info, nil
 	}
 	greet, kind, err := c.read(o.StepTimeout)
 	if kind != readOK {
-		return nil, failed("read greeting", greet, err)
+		return failed("read greeting", greet, err)
 	}
 	info.Greeting = greet.Text()
+	if greet.Code != 220 {
+		return failed("greeting", greet, nil)
+	}
 	ehlo := func() ([]string, error) {
 		c.write([]byte("EHLO " + o.Profile.Helo + "\r\n"))
 		r, kind, err := c.read(o.StepTimeout)
@@ -147,7 +156,7 @@ func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error
 		return r.Keywords(), nil
 	}
 	if info.EHLO, err = ehlo(); err != nil {
-		return nil, failed("EHLO", nil, err)
+		return failed("EHLO", nil, err)
 	}
 	if !target.TLS && info.Has("STARTTLS", false) {
 		c.write([]byte("STARTTLS\r\n"))
@@ -179,7 +188,7 @@ func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts
 		r.Verdict, r.Message = Skip, why
 		return r
 	}
-	if why := unimplemented(c, info, target.TLS); why != "" {
+	if why := unimplemented(c, info, target.TLS); why != "" && info.ProbeError == "" {
 		r.Verdict, r.Message = Unimplemented, why
 		return r
 	}
