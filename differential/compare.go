@@ -52,7 +52,11 @@
 // The comparison of a case becomes a harness.Result, so that every report
 // format works unchanged: same → pass, both-acceptable → non-strict,
 // policy → info, disagreement → fail. Cases that were not compared keep
-// the verdict the replay gave (skip, unimplemented, error). The result's
+// the verdict the replay gave (skip, unimplemented, error); a case whose
+// replay hit transport trouble on either side (a TLS handshake that
+// failed, a connection reset under a write) and whose steps differ is an
+// error, as it would be in a normal run: it says nothing about the
+// server. The result's
 // Outcome is the class name, its Diff the go-cmp diff of the normalised
 // steps (-against +target), and its transcript the target's followed by
 // the other server's.
@@ -156,16 +160,15 @@ func Compare(target, against *harness.Replay, o Options) *Comparison {
 	)
 	for i := range n {
 		t, a := stepAt(target.Steps, i), stepAt(against.Steps, i)
+		label := stepLabel(target.Case, t, a)
+		t.Label, a.Label = label, label
 		tv, av := view(t, a, o), view(a, t, o)
 		cmpn.Target, cmpn.Against = append(cmpn.Target, tv), append(cmpn.Against, av)
 		if cmp.Equal(tv, av) {
 			continue
 		}
 		class, reason := classifyStep(t, a)
-		d := StepDiff{Step: t.Step, Line: t.Line, Label: t.Label, Class: class, Reason: reason}
-		if t.Step != a.Step || t.Label == "" {
-			d.Step, d.Line, d.Label = a.Step, a.Line, a.Label
-		}
+		d := StepDiff{Step: max(t.Step, a.Step), Line: max(t.Line, a.Line), Label: label, Class: class, Reason: reason}
 		if diverged {
 			d.Consequence = true
 			if class.rank() > divergedAt.rank() {
@@ -187,12 +190,47 @@ func Compare(target, against *harness.Replay, o Options) *Comparison {
 	return cmpn
 }
 
-// stepAt returns steps[i], or an empty not-run step.
+// stepAt returns a copy of steps[i], or an empty not-run step.
 func stepAt(steps []harness.StepReplay, i int) *harness.StepReplay {
 	if i < len(steps) {
-		return &steps[i]
+		s := steps[i]
+		return &s
 	}
 	return &harness.StepReplay{Step: i, End: harness.EndNotRun}
+}
+
+// stepLabel names a step as the case writes it, before the profile
+// variables are filled in (which differ between the two servers):
+// "step 2 \"RCPT TO:<${rcpt}>\"".
+func stepLabel(c *harness.Case, t, a *harness.StepReplay) string {
+	s := t
+	if s.Label == "" {
+		s = a
+	}
+	n := s.Step
+	if n < 1 || n > len(c.Steps) {
+		return s.Label
+	}
+	st := &c.Steps[n-1]
+	short := func(text string) string {
+		if len(text) > 60 {
+			return strconv.Quote(text[:45]) + fmt.Sprintf("…(%d octets)", len(text))
+		}
+		return strconv.Quote(text)
+	}
+	switch {
+	case st.Send != "":
+		return fmt.Sprintf("step %d %s", n, short(st.Send))
+	case st.Raw != "":
+		return fmt.Sprintf("step %d (raw %s)", n, short(st.Raw))
+	case st.Pipeline != nil:
+		return fmt.Sprintf("step %d (pipeline of %d)", n, len(st.Pipeline))
+	case st.TLS:
+		return fmt.Sprintf("step %d (TLS handshake)", n)
+	case st.Pause > 0:
+		return fmt.Sprintf("step %d (pause)", n)
+	}
+	return fmt.Sprintf("step %d", n)
 }
 
 // view normalises s; other is the same step on the other server (for what
@@ -256,17 +294,28 @@ func isPositive(code int) bool { return code < 400 }
 
 // classifyStep classifies a step whose normalised views differ.
 func classifyStep(t, a *harness.StepReplay) (Class, string) {
-	if t.HasOutcomes || a.HasOutcomes {
+	if (t.HasOutcomes || a.HasOutcomes) && t.Outcome != "" && a.Outcome != "" {
 		return classifyOutcomes(t, a)
 	}
+	// Without an outcome on both sides (or outcomes at all), compare reply
+	// by reply. Once one server accepted what the other refused, the rest
+	// of the step follows from that and cannot make it more serious.
 	class, reason := Same, ""
+	capAt, capped := Same, false
 	note := func(c Class, r string) {
+		if capped && c.rank() > capAt.rank() {
+			c, r = capAt, r+" (a consequence of an earlier reply)"
+		}
 		if c.rank() > class.rank() || reason == "" {
 			class, reason = worse(class, c), r
 		}
 	}
 	n := max(len(t.Replies), len(a.Replies))
 	for i := range n {
+		if !capped && i > 0 && i-1 < len(t.Replies) && i-1 < len(a.Replies) &&
+			isPositive(t.Replies[i-1].Reply.Code) != isPositive(a.Replies[i-1].Reply.Code) {
+			capped, capAt = true, class
+		}
 		switch {
 		case i >= len(t.Replies):
 			if closedAfter421(t) {

@@ -106,6 +106,7 @@ type targetFlags struct {
 	unknownRcpt string
 	domain      string
 	auth        string
+	mx          mxFlags // --mx and its companions (mx.go)
 }
 
 func (t *targetFlags) register(fs *flag.FlagSet) {
@@ -120,6 +121,7 @@ func (t *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.unknownRcpt, "unknown-rcpt", "", "a recipient in a local domain that does not exist (cases that need one are skipped without it)")
 	fs.StringVar(&t.domain, "domain", "", "a domain the target accepts mail for (default: the domain of --rcpt or --unknown-rcpt)")
 	fs.StringVar(&t.auth, "auth", "", "AUTH credentials USER:PASS (cases that need them are skipped without)")
+	t.mx.register(fs)
 }
 
 // set reports whether the user gave the named flag.
@@ -151,6 +153,9 @@ func (t *targetFlags) profile() (harness.Profile, error) {
 
 // external returns the target named by --target.
 func (t *targetFlags) external() (harness.Target, error) {
+	if t.mx.domain != "" {
+		return t.mx.target(t)
+	}
 	addr := t.target
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		if strings.Count(addr, ":") > 1 && !strings.HasPrefix(addr, "[") {
@@ -164,6 +169,6 @@ func (t *targetFlags) external() (harness.Target, error) {
 	return harness.Target{
 		Addr:      addr,
 		TLS:       t.tls,
-		TLSConfig: &tls.Config{InsecureSkipVerify: t.insecure},
+		TLSConfig: &tls.Config{InsecureSkipVerify: t.insecure, ServerName: t.mx.tlsName},
 	}, nil
 }

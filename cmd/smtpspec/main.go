@@ -32,6 +32,7 @@ const (
 // commands maps each subcommand to its entry point.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"run":   cmdRun,
+	"diff":  cmdDiff,
 	"list":  cmdList,
 	"serve": cmdServe,
 }

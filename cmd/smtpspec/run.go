@@ -36,6 +36,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smtpspec run: unexpected arguments %q\n", fs.Args())
 		return exitUsage
 	}
+	if status, done := tf.mx.dispatch(fs, tf.target, stdout, stderr, "run", cmdRun); done {
+		return status
+	}
 	opts := harness.Options{}
 	if err := cf.options(&opts); err != nil {
 		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
@@ -57,7 +60,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitTrouble
 	}
 	var target harness.Target
-	if tf.target == "" {
+	if tf.target == "" && tf.mx.domain == "" {
 		ref, err := newInProcess(profile, fs)
 		if err != nil {
 			fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
