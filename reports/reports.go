@@ -1,6 +1,9 @@
 // Package reports renders a harness.Run in the formats people read and CI
-// systems consume. Every format is produced from the same Run, so a run can
-// be saved as JSON once and rendered again later in any format.
+// systems consume: text, JSON, JUnit XML, Markdown and a self-contained HTML
+// page. Every format is produced from the same Run, so a run can be saved as
+// JSON once and rendered again later in any format. The package also holds
+// the CI gates built on runs: baselines of known failures, comparisons of
+// two runs, and the side-by-side matrix of several targets.
 package reports
 
 import (
@@ -16,6 +19,9 @@ import (
 type Options struct {
 	// Color enables ANSI colour in the text format.
 	Color bool
+	// Gate, when set, is the run checked against a baseline: formats mark
+	// listed failures as known and listed cases that now pass as stale.
+	Gate *Gate
 }
 
 // A Writer renders a run in one format.
@@ -23,18 +29,16 @@ type Writer func(w io.Writer, run *harness.Run, opts Options) error
 
 // formats maps each format name to its writer.
 var formats = map[string]Writer{
-	"text": Text,
-	"json": JSON,
+	"text":     Text,
+	"json":     JSON,
+	"junit":    JUnit,
+	"markdown": Markdown,
+	"html":     HTML,
 }
 
 // Formats returns the names of the available formats, sorted.
 func Formats() []string {
-	names := make([]string, 0, len(formats))
-	for n := range formats {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return sortedKeys(formats)
 }
 
 // Lookup returns the writer for a format name.
@@ -44,6 +48,15 @@ func Lookup(format string) (Writer, error) {
 		return nil, fmt.Errorf("unknown report format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 	}
 	return w, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // ClosingLine is the last line of the text report, which scripts may grep:

@@ -2,26 +2,13 @@ package reports
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/smtpspec/smtpspec/harness"
 )
-
-// marks are the per-verdict symbols of the text report.
-var marks = map[harness.Verdict]string{
-	harness.Pass:          "✔",
-	harness.NonStrict:     "~",
-	harness.Fail:          "×",
-	harness.Error:         "!",
-	harness.Unimplemented: "∅",
-	harness.Skip:          "–",
-	harness.Info:          "i",
-}
 
 var colors = map[harness.Verdict]string{
 	harness.Pass:          "\x1b[32m",
@@ -34,11 +21,13 @@ var colors = map[harness.Verdict]string{
 }
 
 // Text writes the human-readable report: the target, the cases grouped by
-// spec section, a Failures section with diff and transcript for every fail
-// and error, and the closing summary line.
+// spec section with a mark each, a Failures section with the requirement,
+// the YAML location, the expected-vs-actual diff and the transcript of every
+// fail and error, and the closing summary line (see ClosingLine), with the
+// other verdict counts on the line after it.
 func Text(w io.Writer, run *harness.Run, opts Options) error {
 	bw := bufio.NewWriter(w)
-	t := &textWriter{w: bw, color: opts.Color}
+	t := &textWriter{w: bw, color: opts.Color, gate: opts.Gate}
 	t.header(run)
 	t.groups(run)
 	t.failures(run)
@@ -56,6 +45,7 @@ func Text(w io.Writer, run *harness.Run, opts Options) error {
 type textWriter struct {
 	w     *bufio.Writer
 	color bool
+	gate  *Gate
 }
 
 func (t *textWriter) paint(v harness.Verdict, s string) string {
@@ -67,46 +57,49 @@ func (t *textWriter) paint(v harness.Verdict, s string) string {
 
 func (t *textWriter) header(run *harness.Run) {
 	tg := run.Target
-	name := tg.Addr
+	name := Visible(tg.Addr)
 	if tg.Name != "" {
-		name += " (" + tg.Name + ")"
+		name += " (" + Visible(tg.Name) + ")"
 	}
 	if tg.TLS {
 		name += ", implicit TLS"
 	}
-	fmt.Fprintf(t.w, "Target:    %s\n", name)
-	fmt.Fprintf(t.w, "Greeting:  %s\n", Visible(tg.Greeting))
-	fmt.Fprintf(t.w, "EHLO:      %s\n", Visible(strings.Join(tg.EHLO, ", ")))
+	fmt.Fprintf(t.w, "Target:     %s\n", name)
+	fmt.Fprintf(t.w, "Greeting:   %s\n", Visible(tg.Greeting))
+	fmt.Fprintf(t.w, "EHLO:       %s\n", Visible(strings.Join(tg.EHLO, ", ")))
 	if tg.EHLOTLS != nil {
 		fmt.Fprintf(t.w, "EHLO (TLS): %s\n", Visible(strings.Join(tg.EHLOTLS, ", ")))
 	}
-	fmt.Fprintf(t.w, "Started:   %s, run time %v\n\n", run.Started.UTC().Format(time.RFC3339), run.Duration.Round(time.Millisecond))
+	fmt.Fprintf(t.w, "Started:    %s, run time %v\n", run.Started.UTC().Format(time.RFC3339), run.Duration.Round(time.Millisecond))
+	var legend []string
+	for _, v := range harness.Verdicts {
+		legend = append(legend, t.paint(v, Mark(v))+" "+string(v))
+	}
+	fmt.Fprintf(t.w, "Legend:     %s\n\n", strings.Join(legend, "  "))
 }
 
 func (t *textWriter) groups(run *harness.Run) {
-	group := "\x00"
-	for _, r := range run.Results {
-		if r.Group != group {
-			if group != "\x00" {
-				fmt.Fprintln(t.w)
+	for _, g := range Groups(run.Results) {
+		fmt.Fprintf(t.w, "%s  (%s)\n", g.Name, CountsLine(g.Summary()))
+		for _, r := range g.Results {
+			fmt.Fprintf(t.w, "  %s %s: %s [%s]", t.paint(r.Verdict, Mark(r.Verdict)), LocalID(r), Visible(r.Title), r.Level)
+			var notes []string
+			if r.Verdict != harness.Pass && r.Verdict != harness.Fail && r.Verdict != harness.Error {
+				notes = append(notes, string(r.Verdict))
 			}
-			group = r.Group
-			fmt.Fprintf(t.w, "%s\n", group)
-		}
-		local := strings.TrimPrefix(r.ID, r.Group+"/")
-		fmt.Fprintf(t.w, "  %s %s: %s [%s]", t.paint(r.Verdict, marks[r.Verdict]), local, r.Title, r.Level)
-		if r.Verdict != harness.Pass && r.Verdict != harness.Fail && r.Verdict != harness.Error {
-			fmt.Fprintf(t.w, " (%s", r.Verdict)
 			if r.Outcome != "" {
-				fmt.Fprintf(t.w, ": %s", r.Outcome)
+				notes = append(notes, Visible(r.Outcome))
 			}
-			fmt.Fprint(t.w, ")")
-		} else if r.Outcome != "" {
-			fmt.Fprintf(t.w, " (%s)", r.Outcome)
+			if s := t.gate.Status(r); s == "known" || s == "stale" {
+				notes = append(notes, s+" in baseline")
+			}
+			if len(notes) > 0 {
+				fmt.Fprintf(t.w, " (%s)", strings.Join(notes, ": "))
+			}
+			fmt.Fprintln(t.w)
 		}
 		fmt.Fprintln(t.w)
 	}
-	fmt.Fprintln(t.w)
 }
 
 func (t *textWriter) failures(run *harness.Run) {
@@ -119,20 +112,23 @@ func (t *textWriter) failures(run *harness.Run) {
 			fmt.Fprintf(t.w, "Failures\n\n")
 			first = false
 		}
-		fmt.Fprintf(t.w, "%s %s: %s\n", t.paint(r.Verdict, marks[r.Verdict]+" "+string(r.Verdict)), r.ID, r.Title)
+		fmt.Fprintf(t.w, "%s %s: %s\n", t.paint(r.Verdict, Mark(r.Verdict)+" "+string(r.Verdict)), r.ID, Visible(r.Title))
 		fmt.Fprintf(t.w, "  Level:       %s\n", r.Level)
-		fmt.Fprintf(t.w, "  Spec:        %s\n", strings.Join(r.Spec, "; "))
+		fmt.Fprintf(t.w, "  Spec:        %s\n", Visible(strings.Join(r.Spec, "; ")))
 		loc := fmt.Sprintf("%s:%d", r.File, r.Line)
 		if r.StepLine > 0 && r.StepLine != r.Line {
 			loc += fmt.Sprintf(" (failing step at line %d)", r.StepLine)
 		}
-		fmt.Fprintf(t.w, "  Case:        %s\n", loc)
-		fmt.Fprintf(t.w, "  Requirement: %s\n", r.Requirement)
+		fmt.Fprintf(t.w, "  Case:        %s\n", Visible(loc))
+		fmt.Fprintf(t.w, "  Requirement: %s\n", Visible(r.Requirement))
 		fmt.Fprintf(t.w, "  Problem:     %s\n", Visible(r.Message))
-		if r.Diff != "" {
+		if t.gate.Status(r) == "known" {
+			fmt.Fprintf(t.w, "  Baseline:    known failure: %s\n", Visible(t.gate.Reason(r.ID)))
+		}
+		if lines := DiffLines(r.Diff); len(lines) > 0 {
 			fmt.Fprintf(t.w, "  Expected vs actual (-want +got):\n")
-			for _, l := range strings.Split(strings.TrimRight(r.Diff, "\n"), "\n") {
-				fmt.Fprintf(t.w, "    %s\n", Visible(strings.ReplaceAll(l, "\t", "  ")))
+			for _, l := range lines {
+				fmt.Fprintf(t.w, "    %s\n", l)
 			}
 		}
 		if len(r.Transcript) > 0 {
@@ -141,60 +137,4 @@ func (t *textWriter) failures(run *harness.Run) {
 		}
 		fmt.Fprintln(t.w)
 	}
-}
-
-// TranscriptLines renders a transcript one line at a time: "C:" for what
-// the client sent, "S:" for what the server sent, "*" for events, each
-// wire line quoted so that control octets are visible, with its time.
-func TranscriptLines(entries []harness.Entry, emit func(string)) {
-	for _, e := range entries {
-		prefix := map[harness.Direction]string{harness.Client: "C:", harness.Server: "S:", harness.Event: "* "}[e.Direction]
-		stamp := fmt.Sprintf("%8.3fms", float64(e.Time.Microseconds())/1000)
-		if e.TLS {
-			prefix = "[tls] " + prefix
-		}
-		if e.Direction == harness.Event {
-			emit(fmt.Sprintf("%s %s %s", stamp, prefix, Visible(string(e.Data))))
-			continue
-		}
-		for _, l := range splitLines(e.Data) {
-			emit(fmt.Sprintf("%s %s %s", stamp, prefix, strconv.Quote(string(l))))
-		}
-		if e.Omitted > 0 {
-			emit(fmt.Sprintf("%s %s … %d more octets not kept", stamp, prefix, e.Omitted))
-		}
-	}
-}
-
-// splitLines splits data after each LF, keeping the terminators.
-func splitLines(data []byte) [][]byte {
-	var out [][]byte
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			out = append(out, data)
-			break
-		}
-		out = append(out, data[:i+1])
-		data = data[i+1:]
-	}
-	return out
-}
-
-// Visible makes control characters and invalid UTF-8 in s visible, keeping
-// printable text (including non-ASCII) as it is.
-func Visible(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == '\uFFFD' && !strings.HasPrefix(s[i:], "\uFFFD"):
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

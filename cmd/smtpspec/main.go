@@ -31,10 +31,13 @@ const (
 
 // commands maps each subcommand to its entry point.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"run":   cmdRun,
-	"diff":  cmdDiff,
-	"list":  cmdList,
-	"serve": cmdServe,
+	"run":     cmdRun,
+	"diff":    cmdDiff,
+	"list":    cmdList,
+	"serve":   cmdServe,
+	"report":  cmdReport,
+	"compare": cmdCompare,
+	"matrix":  cmdMatrix,
 }
 
 func main() {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/smtpspec/smtpspec/harness"
-	"github.com/smtpspec/smtpspec/reports"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -21,12 +20,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		cf  caseFlags
 		tf  targetFlags
 		out reportFlags
+		gf  gateFlags
 	)
 	cf.register(fs, true)
 	tf.register(fs)
 	out.register(fs)
+	gf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: smtpspec run [flags]\n\nRun the conformance cases against a target (default: the bundled reference server, in-process).\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: smtpspec run [flags]\n\nRun the conformance cases against a target (default: the bundled reference server, in-process).\n\nExit status: 0 when no case failed or errored (with --baseline: when every failure is listed\nand every listed case still fails), 1 otherwise, 2 for usage errors, invalid case files\nor an unreachable target. Which reports are written never changes it.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -50,6 +51,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	outputs, err := out.outputs()
+	if err != nil {
+		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
+		return exitUsage
+	}
+	baseline, err := gf.load()
 	if err != nil {
 		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
 		return exitUsage
@@ -88,14 +94,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
-	if err := writeReports(outputs, run, stdout); err != nil {
-		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
-		return exitTrouble
-	}
-	if run.Summary().Failed() {
-		return exitFailed
-	}
-	return exitOK
+	return finish("smtpspec run", outputs, run, &gf, baseline, stdout, stderr)
 }
 
 // usageStatus maps a flag parsing error to an exit status: -h is not an
@@ -109,101 +108,4 @@ func usageStatus(err error) int {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
-}
-
-// reportFlags collect --report FORMAT=PATH.
-type reportFlags struct {
-	reports listFlag
-}
-
-func (r *reportFlags) register(fs *flag.FlagSet) {
-	fs.Var(&r.reports, "report", "write a report, FORMAT=PATH (repeatable; PATH - is stdout; formats: "+strings.Join(reports.Formats(), ", ")+"; default text=-)")
-}
-
-type output struct {
-	format string
-	path   string
-	write  reports.Writer
-}
-
-func (r *reportFlags) outputs() ([]output, error) {
-	specs := r.reports
-	if len(specs) == 0 {
-		specs = listFlag{"text=-"}
-	}
-	var outs []output
-	stdout := 0
-	for _, s := range specs {
-		format, path, ok := strings.Cut(s, "=")
-		if !ok || path == "" {
-			return nil, fmt.Errorf("--report %q: want FORMAT=PATH", s)
-		}
-		w, err := reports.Lookup(format)
-		if err != nil {
-			return nil, fmt.Errorf("--report %q: %w", s, err)
-		}
-		if path == "-" {
-			stdout++
-		}
-		outs = append(outs, output{format, path, w})
-	}
-	if stdout > 1 {
-		return nil, errors.New("--report: only one report can go to stdout")
-	}
-	return outs, nil
-}
-
-// writeReports writes every requested report. A file is written to a
-// temporary name first, so a failed run never leaves half a report.
-func writeReports(outs []output, run *harness.Run, stdout io.Writer) error {
-	for _, o := range outs {
-		opts := reports.Options{}
-		if o.path == "-" {
-			opts.Color = colorWanted(stdout)
-			if err := o.write(stdout, run, opts); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := writeFileAtomic(o.path, func(w io.Writer) error { return o.write(w, run, opts) }); err != nil {
-			return fmt.Errorf("%s report: %w", o.format, err)
-		}
-	}
-	return nil
-}
-
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(dirOf(path), ".smtpspec-report-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
-}
-
-// colorWanted reports whether w is a terminal and NO_COLOR is unset.
-func colorWanted(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
-		return false
-	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
