@@ -23,15 +23,26 @@ type Document struct {
 	Cases      []*harness.Result  `json:"cases"`
 }
 
-// JSON writes the run as a JSON document.
+// JSON writes the run as a JSON document (see JSON.md). A baseline does
+// not change it: the document is the run, which can be gated again later.
 func JSON(w io.Writer, run *harness.Run, _ Options) error {
+	target := run.Target
+	target.EHLO = nonNil(target.EHLO)
+	cases := make([]*harness.Result, len(run.Results))
+	for i, r := range run.Results {
+		// Lists are always lists, never null, so that scripts can iterate
+		// (jq '.cases[].tags[]') without guarding.
+		c := *r
+		c.Spec, c.Tags, c.Transcript = nonNil(c.Spec), nonNil(c.Tags), nonNil(c.Transcript)
+		cases[i] = &c
+	}
 	doc := Document{
 		Schema:     Schema,
 		Started:    run.Started.UTC(),
 		DurationMS: float64(run.Duration.Microseconds()) / 1000,
-		Target:     run.Target,
+		Target:     target,
 		Summary:    run.Summary(),
-		Cases:      run.Results,
+		Cases:      cases,
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -40,6 +51,13 @@ func JSON(w io.Writer, run *harness.Run, _ Options) error {
 		return fmt.Errorf("write JSON report: %w", err)
 	}
 	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // ReadJSON reads a JSON report back into a run.
