@@ -1,0 +1,103 @@
+package fuzz
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/smtpspec/smtpspec/harness"
+)
+
+func TestTokens_fit(t *testing.T) {
+	if len(tokens) > tokEscape-tokFirst {
+		t.Fatalf("%d tokens, room for %d", len(tokens), tokEscape-tokFirst)
+	}
+	seen := map[string]bool{}
+	for _, tok := range tokens {
+		if tok == "" || seen[tok] {
+			t.Errorf("token %q is empty or repeated", tok)
+		}
+		seen[tok] = true
+	}
+}
+
+func TestTokenize_roundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 500 {
+		var b []byte
+		for range rng.IntN(40) {
+			if rng.IntN(2) == 0 {
+				b = append(b, tokens[2+rng.IntN(len(tokens)-2)]...)
+			} else {
+				b = append(b, byte(rng.UintN(256)))
+			}
+		}
+		if got := joined(expand(tokenize(b), false)); !bytes.Equal(got, b) {
+			t.Fatalf("expand(tokenize(%q)) = %q", b, got)
+		}
+	}
+}
+
+// TestModel_judges feeds the model a dialogue and replies by hand.
+func TestModel_judges(t *testing.T) {
+	cfg := modelConfig{domains: []string{"example.test"}, mailboxes: []string{"user"}, maxErrors: 100, maxRcpts: 100, maxSize: 1000}
+	reply := func(code int, text string) *harness.Reply {
+		r, err := harness.NewReplyReader(bytes.NewReader([]byte(text))).ReadReply()
+		if err != nil || r.Code != code {
+			t.Fatalf("bad test reply %q: %v", text, err)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name    string
+		script  string
+		replies []string
+		bad     int // index of the reply the model must refuse, -1 none
+	}{
+		{"mail-before-ehlo", "MAIL FROM:<a@b.example>\r\n", []string{"220 hi\r\n", "250 2.1.0 ok\r\n"}, 1},
+		{"mail-before-ehlo-503", "MAIL FROM:<a@b.example>\r\n", []string{"220 hi\r\n", "503 5.5.1 no\r\n"}, -1},
+		{"rcpt-without-mail", "EHLO c.example\r\nRCPT TO:<user@example.test>\r\n", []string{"220 hi\r\n", "250-x\r\n250 STARTTLS\r\n", "250 2.1.5 ok\r\n"}, 2},
+		{"relay", "EHLO c.example\r\nMAIL FROM:<>\r\nRCPT TO:<x@relay.invalid>\r\n", []string{"220 hi\r\n", "250-x\r\n250 STARTTLS\r\n", "250 2.1.0 ok\r\n", "250 2.1.5 ok\r\n"}, 3},
+		{"bare-lf-accepted", "EHLO c.example\r\nMAIL FROM:<>\r\nRCPT TO:<user@example.test>\r\nDATA\r\na\nb\r\n.\r\n", []string{"220 hi\r\n", "250-x\r\n250 STARTTLS\r\n", "250 2.1.0 ok\r\n", "250 2.1.5 ok\r\n", "354 go\r\n", "250 2.0.0 ok\r\n"}, 5},
+		{"no-enhanced", "NOOP\r\n", []string{"220 hi\r\n", "250 ok\r\n"}, 1},
+		{"extra", "NOOP\r\n", []string{"220 hi\r\n", "250 2.0.0 ok\r\n", "250 2.0.0 ok\r\n"}, 2},
+		{"line-end-crlf-only", "NOOP\nNOOP\r\n", []string{"220 hi\r\n", "250 2.0.0 ok\r\n"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newModel(cfg, []byte(tc.script), nil)
+			bad := -1
+			for i, raw := range tc.replies {
+				r := reply(int(raw[0]-'0')*100+int(raw[1]-'0')*10+int(raw[2]-'0'), raw)
+				if v := m.reply(r); v != nil {
+					bad = i
+					t.Logf("reply %d: %v", i, v)
+					break
+				}
+			}
+			if bad != tc.bad {
+				t.Errorf("model refused reply %d, want %d (log %+v)", bad, tc.bad, m.log)
+			}
+		})
+	}
+}
+
+// TestSession_seedCodes checks that a plain transaction is judged reply by
+// reply, so that a silent model cannot pass for a satisfied one.
+func TestSession_seedCodes(t *testing.T) {
+	in := append([]byte{4}, tokenize([]byte("DATA\r\nSubject: x\r\n\r\n..hi\r\n.\r\nQUIT\r\n"))...)
+	res := runSession(in)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	var codes []int
+	for _, j := range res.model.log {
+		codes = append(codes, j.code)
+	}
+	if want := []int{220, 250, 250, 250, 354, 250, 221}; !slices.Equal(codes, want) {
+		t.Errorf("codes %v, want %v", codes, want)
+	}
+	if len(res.model.stored) != 1 || string(res.model.stored[0]) != "Subject: x\r\n\r\n.hi\r\n" {
+		t.Errorf("stored %q", res.model.stored)
+	}
+}
