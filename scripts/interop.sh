@@ -29,8 +29,11 @@
 #
 # Run as root (the MTAs need their system users, which the script creates
 # when missing: postfix/postdrop, Debian-exim, opensmtpd/opensmtpq). It
-# needs apt (for apt-get download), Go, and openssl. Re-running reuses what
-# was downloaded and built.
+# needs apt (for apt-get download), Go, openssl, unshare (util-linux) and
+# ip (iproute2). Downloads and builds use the network; the servers and the
+# runs happen in a network namespace with nothing but the loopback
+# interface, so no server can reach anything else (no reverse DNS, no
+# sender verification). Re-running reuses what was downloaded and built.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,10 +110,13 @@ build() {
 COMMON=(--helo client.smtpspec.test --mail-from smtpspec@example.org --relay-rcpt smtpspec@relay.invalid --domain example.test --insecure --timeout 3s)
 
 # --- Postfix --------------------------------------------------------------
-start_postfix() {
+prepare_postfix() {
 	fetch postfix
 	ensure_user postfix postfix
 	getent group postdrop >/dev/null || groupadd --system postdrop
+}
+
+start_postfix() {
 	ROOT=$WORK/root/postfix
 	local conf=$WORK/postfix/etc
 	rm -rf "$WORK/postfix"
@@ -127,9 +133,12 @@ start_postfix() {
 }
 
 # --- Exim -----------------------------------------------------------------
-start_exim() {
+prepare_exim() {
 	fetch exim4-daemon-light libidn12
 	ensure_user Debian-exim Debian-exim
+}
+
+start_exim() {
 	ROOT=$WORK/root/exim4-daemon-light
 	rm -rf "$WORK/exim"
 	mkdir -p "$WORK/exim/spool" "$WORK/exim/log" "$WORK/exim/mail"
@@ -143,13 +152,18 @@ start_exim() {
 }
 
 # --- OpenSMTPD ------------------------------------------------------------
-start_opensmtpd() {
+prepare_opensmtpd() {
 	fetch_opensmtpd
 	# smtpd's processes chroot into their users' home folders.
 	mkdir -p /var/lib/opensmtpd/empty /var/spool/smtpd
 	chmod 755 /var/lib/opensmtpd/empty
 	ensure_user opensmtpd opensmtpd /var/lib/opensmtpd/empty
 	ensure_user opensmtpq opensmtpq /var/spool/smtpd
+}
+
+start_opensmtpd() {
+	OPENSMTPD_LIBS=
+	[ -d "$WORK/root/libssl1.1" ] && OPENSMTPD_LIBS=$WORK/root/libssl1.1/usr/lib/x86_64-linux-gnu
 	ROOT=$WORK/root/opensmtpd
 	rm -rf "$WORK/opensmtpd"
 	mkdir -p "$WORK/opensmtpd"
@@ -168,7 +182,6 @@ start_opensmtpd() {
 # works, fetched with apt's own client from a bullseye source list kept in
 # $WORK (the system's sources are left alone); it falls back to Debian 12's.
 fetch_opensmtpd() {
-	OPENSMTPD_LIBS=
 	if [ ! -d "$WORK/root/opensmtpd" ]; then
 		local apt=$WORK/apt
 		mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
@@ -187,14 +200,14 @@ fetch_opensmtpd() {
 		fi
 		fetch opensmtpd
 	fi
-	if [ -d "$WORK/root/libssl1.1" ]; then
-		OPENSMTPD_LIBS=$WORK/root/libssl1.1/usr/lib/x86_64-linux-gnu
-	fi
 }
 
 # --- aiosmtpd -------------------------------------------------------------
-start_aiosmtpd() {
+prepare_aiosmtpd() {
 	fetch python3-aiosmtpd python3-public python3-attr
+}
+
+start_aiosmtpd() {
 	local pp=
 	for p in python3-aiosmtpd python3-public python3-attr; do
 		pp=$pp:$WORK/root/$p/usr/lib/python3/dist-packages
@@ -209,6 +222,8 @@ start_aiosmtpd() {
 }
 
 # --- go-smtp --------------------------------------------------------------
+prepare_gosmtp() { :; } # built with smtpspec
+
 start_gosmtp() {
 	"$WORK/bin/gosmtpd" -listen "127.0.0.1:$PORT" -domain example.test >"$WORK/run/gosmtp.log" 2>&1 &
 	echo $! >"$WORK/run/gosmtp.pid"
@@ -218,11 +233,14 @@ start_gosmtp() {
 }
 
 # --- mailpit --------------------------------------------------------------
-start_mailpit() {
+prepare_mailpit() {
 	if [ ! -x "$WORK/bin/mailpit" ]; then
 		log "build mailpit v1.33.1"
 		GOBIN=$WORK/bin GOFLAGS=-mod=mod go install github.com/axllent/mailpit@v1.33.1
 	fi
+}
+
+start_mailpit() {
 	rm -rf "$WORK/mailpit"
 	mkdir -p "$WORK/mailpit"
 	# No AUTH: with a password file and without --smtp-auth-allow-insecure,
@@ -241,32 +259,55 @@ start_mailpit() {
 	STOP="kill \$(cat $WORK/mailpit/pid)"
 }
 
-build
-status=0
-for s in "${SERVERS[@]}"; do
-	PORT=$(port_of "$s")
-	log "$s on 127.0.0.1:$PORT"
-	STOP=true
-	if ! "start_$s"; then
-		log "$s: could not start"
-		status=1
-		continue
-	fi
-	if ! wait_port "$PORT"; then
-		log "$s: nothing listens on 127.0.0.1:$PORT"
+# run_servers starts each server in turn, runs the catalogue against it and
+# stops it. It runs inside a network namespace of its own (see below).
+run_servers() {
+	ip link set lo up
+	local status=0 s rc
+	for s in "$@"; do
+		PORT=$(port_of "$s")
+		log "$s on 127.0.0.1:$PORT"
+		STOP=true
+		if ! "start_$s"; then
+			log "$s: could not start"
+			status=1
+			continue
+		fi
+		if ! wait_port "$PORT"; then
+			log "$s: nothing listens on 127.0.0.1:$PORT"
+			eval "$STOP" || true
+			status=1
+			continue
+		fi
+		rc=0
+		# shellcheck disable=SC2086
+		"$WORK/bin/smtpspec" run --target "127.0.0.1:$PORT" "${COMMON[@]}" "${PROFILE[@]}" ${SMTPSPEC_FLAGS:-} \
+			--report "json=$OUT/$s.json" --report "text=$WORK/run/$s.txt" || rc=$?
+		tail -2 "$WORK/run/$s.txt" | sed "s/^/$s: /" >&2
 		eval "$STOP" || true
-		status=1
-		continue
-	fi
-	rc=0
-	# shellcheck disable=SC2086
-	"$WORK/bin/smtpspec" run --target "127.0.0.1:$PORT" "${COMMON[@]}" "${PROFILE[@]}" ${SMTPSPEC_FLAGS:-} \
-		--report "json=$OUT/$s.json" --report "text=$WORK/run/$s.txt" || rc=$?
-	tail -2 "$WORK/run/$s.txt" | sed "s/^/$s: /" >&2
-	eval "$STOP" || true
-	sleep 0.5
-	if [ $rc -ge 2 ]; then status=1; fi
+		sleep 0.5
+		if [ $rc -ge 2 ]; then status=1; fi
+	done
+	return $status
+}
+
+if [ "${1:-}" = --inside ]; then
+	shift
+	run_servers "$@"
+	exit
+fi
+
+# Downloads and builds need the network; the servers and the runs do not,
+# and must not reach it: their reverse lookups and sender checks would
+# otherwise query the machine's resolver. So they run in a network
+# namespace of their own, where only the loopback interface exists.
+build
+for s in "${SERVERS[@]}"; do
+	port_of "$s" >/dev/null
+	"prepare_$s"
 done
+status=0
+unshare --net "$0" --inside "${SERVERS[@]}" || status=$?
 
 ins=()
 for s in "${ALL[@]}"; do
