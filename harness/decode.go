@@ -20,6 +20,7 @@ var (
 
 // file_ decodes a whole case file.
 func (d *decoder) file_(n *yaml.Node) []*Case {
+	n = deref(n)
 	f := d.fields(n, "file", fileFields...)
 	if f == nil {
 		return nil
@@ -73,6 +74,7 @@ var (
 )
 
 func (d *decoder) tags(n *yaml.Node) []string {
+	n = deref(n)
 	tags := d.strs(n, "tags")
 	for _, t := range tags {
 		if !idRE.MatchString(t) {
@@ -83,6 +85,7 @@ func (d *decoder) tags(n *yaml.Node) []string {
 }
 
 func (d *decoder) case_(n *yaml.Node, fileSpec, fileTags []string) *Case {
+	n = deref(n)
 	f := d.fields(n, "case", caseFields...)
 	if f == nil {
 		return nil
@@ -207,6 +210,7 @@ func caseVars(c *Case) []string {
 }
 
 func (d *decoder) step(n *yaml.Node, c *Case) (Step, bool) {
+	n = deref(n)
 	f := d.fields(n, "step", stepFields...)
 	if f == nil {
 		return Step{}, false
@@ -278,6 +282,7 @@ func (d *decoder) step(n *yaml.Node, c *Case) (Step, bool) {
 }
 
 func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
+	n = deref(n)
 	dur, err := time.ParseDuration(d.str(n, field))
 	if err != nil || dur <= 0 {
 		d.errorf(n, field, "want a positive duration such as 500ms or 2s, got %s", kindName(n))
@@ -287,6 +292,7 @@ func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
 
 // expectList accepts one expectation (a code or a mapping) or a list of them.
 func (d *decoder) expectList(n *yaml.Node, inOutcome bool) []Expect {
+	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
 		return []Expect{d.expect(n, inOutcome)}
 	}
@@ -305,6 +311,7 @@ func (d *decoder) expectList(n *yaml.Node, inOutcome bool) []Expect {
 }
 
 func (d *decoder) expect(n *yaml.Node, inOutcome bool) Expect {
+	n = deref(n)
 	e := Expect{Line: n.Line}
 	if n.Kind == yaml.ScalarNode {
 		e.Code = []int{d.integer(n, "expect")}
@@ -392,6 +399,7 @@ func (d *decoder) checkCodes(n *yaml.Node, field string, codes []int) {
 }
 
 func (d *decoder) outcomes(n *yaml.Node) []Outcome {
+	n = deref(n)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		d.errorf(n, "outcomes", "want a non-empty list, got %s", kindName(n))
 		return nil
@@ -436,6 +444,7 @@ func (d *decoder) outcomes(n *yaml.Node) []Outcome {
 }
 
 func (d *decoder) deliveries(n *yaml.Node) []Delivery {
+	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
 		d.errorf(n, "delivered", "want a list of messages (possibly empty), got %s", kindName(n))
 		return nil

@@ -142,6 +142,7 @@ func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
 // fields checks that n is a mapping with only the allowed keys, and returns
 // the value nodes by key.
 func (d *decoder) fields(n *yaml.Node, what string, allowed ...string) map[string]*yaml.Node {
+	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, what, "want a mapping, got %s", kindName(n))
 		return nil
@@ -159,6 +160,16 @@ func (d *decoder) fields(n *yaml.Node, what string, allowed ...string) map[strin
 		}
 	}
 	return out
+}
+
+// deref follows YAML aliases (*name) to the anchored node, so that case
+// files can share an outcome list or a step between cases. Alias chains
+// are bounded by the YAML parser, which rejects cycles.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 func kindName(n *yaml.Node) string {
@@ -179,6 +190,7 @@ func kindName(n *yaml.Node) string {
 }
 
 func (d *decoder) str(n *yaml.Node, field string) string {
+	n = deref(n)
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		d.errorf(n, field, "want a string, got %s", kindName(n))
 		return ""
@@ -187,6 +199,7 @@ func (d *decoder) str(n *yaml.Node, field string) string {
 }
 
 func (d *decoder) boolean(n *yaml.Node, field string) bool {
+	n = deref(n)
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
 		d.errorf(n, field, "want true or false, got %s", kindName(n))
@@ -195,6 +208,7 @@ func (d *decoder) boolean(n *yaml.Node, field string) bool {
 }
 
 func (d *decoder) integer(n *yaml.Node, field string) int {
+	n = deref(n)
 	var i int
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&i) != nil {
 		d.errorf(n, field, "want a whole number, got %s", kindName(n))
@@ -204,6 +218,7 @@ func (d *decoder) integer(n *yaml.Node, field string) int {
 
 // strs accepts a string or a list of strings.
 func (d *decoder) strs(n *yaml.Node, field string) []string {
+	n = deref(n)
 	if n.Kind == yaml.ScalarNode {
 		return []string{d.str(n, field)}
 	}
@@ -220,6 +235,7 @@ func (d *decoder) strs(n *yaml.Node, field string) []string {
 
 // ints accepts a number or a list of numbers.
 func (d *decoder) ints(n *yaml.Node, field string) []int {
+	n = deref(n)
 	if n.Kind == yaml.ScalarNode {
 		return []int{d.integer(n, field)}
 	}

@@ -242,3 +242,34 @@ func TestMessageBody(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFile_aliases(t *testing.T) {
+	t.Parallel()
+	file := `group: a
+spec: s
+cases:
+  - id: one
+    title: t
+    level: MUST
+    requirement: r
+    steps:
+      - send: NOOP
+        outcomes: &verdicts
+          - {name: ok, verdict: pass, expect: [250]}
+          - {name: odd, verdict: fail, expect: [{any: true, more: true}]}
+  - id: two
+    title: t
+    level: MUST
+    requirement: r
+    steps:
+      - send: RSET
+        outcomes: *verdicts
+`
+	cases, errs := ParseFile("f.yaml", []byte(file))
+	if len(errs) > 0 {
+		t.Fatalf("ParseFile: %v", errs)
+	}
+	if got := cases[1].Steps[0].Outcomes; len(got) != 2 || got[1].Name != "odd" {
+		t.Errorf("aliased outcomes = %+v", got)
+	}
+}
