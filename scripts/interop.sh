@@ -107,7 +107,7 @@ build() {
 }
 
 # Profiles: what each server accepts, in smtpspec run flags.
-COMMON=(--helo client.smtpspec.test --mail-from smtpspec@example.org --relay-rcpt smtpspec@relay.invalid --domain example.test --insecure --timeout 3s)
+COMMON=(--helo client.smtpspec.test --mail-from smtpspec@example.org --relay-rcpt smtpspec@relay.invalid --domain example.test --insecure --timeout 10s)
 
 # --- Postfix --------------------------------------------------------------
 prepare_postfix() {
