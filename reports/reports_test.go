@@ -245,3 +245,25 @@ func TestNewMatrix_errors(t *testing.T) {
 		}
 	}
 }
+
+// TestReadJSON_times: times survive the milliseconds-as-float round trip
+// to the microsecond, so a report rendered from the saved run shows what
+// the run's own report showed.
+func TestReadJSON_times(t *testing.T) {
+	run := fixtureRun()
+	r := run.Results[0]
+	r.Duration = 16182345 // ns
+	r.Transcript = []harness.Entry{{Direction: harness.Server, Time: 16182999, Data: []byte("250 Ok\r\n")}}
+	back, err := ReadJSON(bytes.NewReader(render(t, JSON, run, Options{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Results[0].Transcript[0].Time; got != 16182000 {
+		t.Errorf("transcript time after a round trip = %d ns, want 16182000", got)
+	}
+	for _, w := range []Writer{Text, HTML, JUnit} {
+		if a, b := render(t, w, run, Options{}), render(t, w, back, Options{}); !bytes.Equal(a, b) {
+			t.Errorf("a report of the saved run differs from the run's own:\n%s", cmp.Diff(string(a), string(b)))
+		}
+	}
+}

@@ -16,6 +16,7 @@ type progress struct {
 	w        io.Writer
 	tty      bool
 	total    int
+	now      func() time.Time // time.Now, but for tests
 	begin    time.Time
 	mu       sync.Mutex
 	last     time.Time
@@ -28,8 +29,11 @@ const (
 	progressInterval = 5 * time.Second
 )
 
+// newProgress reports on w. The line is rewritten in place when w is a
+// terminal, whatever NO_COLOR says: that asks for no colour, and the
+// progress line has none.
 func newProgress(w io.Writer, total int) *progress {
-	return &progress{w: w, tty: colorWanted(w), total: total, begin: time.Now()}
+	return &progress{w: w, tty: isTerminal(w), total: total, now: time.Now, begin: time.Now()}
 }
 
 func (p *progress) update(done, total int, r *harness.Result) {
@@ -38,7 +42,7 @@ func (p *progress) update(done, total int, r *harness.Result) {
 	if r.Verdict.Failed() {
 		p.failures++
 	}
-	now := time.Now()
+	now := p.now()
 	if now.Sub(p.begin) < progressDelay {
 		return
 	}
