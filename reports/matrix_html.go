@@ -57,13 +57,9 @@ func MatrixHTML(w io.Writer, m *Matrix, _ Options) error {
 		Total:    len(m.Rows),
 		Differ:   m.Differing(),
 	}
-	all := harness.Summary{}
 	var results []*harness.Result
 	for _, c := range m.Columns {
 		s := c.Summary()
-		for v, n := range s {
-			all[v] += n
-		}
 		page.Columns = append(page.Columns, htmlColumn{
 			Name:     Visible(c.Name),
 			Addr:     Visible(c.Run.Target.Addr),
@@ -72,11 +68,21 @@ func MatrixHTML(w io.Writer, m *Matrix, _ Options) error {
 			Started:  c.Run.Started.UTC().Format("2006-01-02 15:04 MST"),
 		})
 	}
-	for _, v := range harness.Verdicts {
-		page.Verdicts = append(page.Verdicts, htmlCount{Key: string(v), Label: string(v), Mark: Mark(v), N: all[v]})
-	}
+	// The filter shows rows with any of the checked verdicts, so each chip
+	// counts the rows that have its verdict in some column.
+	rows := harness.Summary{}
 	for _, r := range m.Rows {
+		seen := map[harness.Verdict]bool{}
+		for _, c := range r.Cells {
+			if c != nil && !seen[c.Verdict] {
+				seen[c.Verdict] = true
+				rows[c.Verdict]++
+			}
+		}
 		results = append(results, &harness.Result{Level: r.Level})
+	}
+	for _, v := range harness.Verdicts {
+		page.Verdicts = append(page.Verdicts, htmlCount{Key: string(v), Label: string(v), Mark: Mark(v), N: rows[v]})
 	}
 	page.Levels = levelCounts(results)
 	for _, rows := range m.groups() {
