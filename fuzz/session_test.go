@@ -192,12 +192,16 @@ func (c *recConn) written() []byte {
 
 // runSession runs one FuzzSession input and judges it.
 func runSession(in []byte) *sessionResult {
+	return runUnits(variant(in[0]), sessionUnits(in))
+}
+
+// runUnits writes units to a fresh session of v's server and judges every
+// reply with the model.
+func runUnits(v *sessionVariant, units []unit) *sessionResult {
 	sessionMu.Lock()
 	defer sessionMu.Unlock()
-	v := variant(in[0])
 	v.store.Reset()
 	before := runtime.NumGoroutine()
-	units := sessionUnits(in)
 	res := &sessionResult{units: units, script: joined(units)}
 	var syncs, segEnds []int
 	off := 0
