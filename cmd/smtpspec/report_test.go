@@ -267,3 +267,36 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("writing %s: %v", os.DevNull, err)
 	}
 }
+
+// TestColorWanted: colour on a terminal only, and never with NO_COLOR.
+// Not parallel: it sets NO_COLOR.
+func TestColorWanted(t *testing.T) {
+	if colorWanted(&bytes.Buffer{}) {
+		t.Errorf("colour wanted on a buffer")
+	}
+	file, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if colorWanted(file) {
+		t.Errorf("colour wanted on a regular file")
+	}
+	tty, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no terminal to test with: %v", err)
+	}
+	defer tty.Close()
+	t.Setenv("NO_COLOR", "")
+	os.Unsetenv("NO_COLOR")
+	if !colorWanted(tty) || !isTerminal(tty) {
+		t.Errorf("no colour on a terminal")
+	}
+	t.Setenv("NO_COLOR", "1")
+	if colorWanted(tty) {
+		t.Errorf("colour on a terminal with NO_COLOR set")
+	}
+	if !isTerminal(tty) {
+		t.Errorf("NO_COLOR stops the progress line being rewritten in place")
+	}
+}
