@@ -167,7 +167,7 @@ func Compare(target, against *harness.Replay, o Options) *Comparison {
 		if cmp.Equal(tv, av) {
 			continue
 		}
-		class, reason := classifyStep(t, a)
+		class, reason := classifyStep(t, a, tv, av)
 		d := StepDiff{Step: max(t.Step, a.Step), Line: max(t.Line, a.Line), Label: label, Class: class, Reason: reason}
 		if diverged {
 			d.Consequence = true
@@ -292,8 +292,8 @@ var policyCodes = []int{252, 421, 450, 451, 452, 454, 521, 530, 534, 535, 538, 5
 func isPolicy(code int) bool   { return slices.Contains(policyCodes, code) }
 func isPositive(code int) bool { return code < 400 }
 
-// classifyStep classifies a step whose normalised views differ.
-func classifyStep(t, a *harness.StepReplay) (Class, string) {
+// classifyStep classifies a step whose normalised views (tv, av) differ.
+func classifyStep(t, a *harness.StepReplay, tv, av StepView) (Class, string) {
 	if (t.HasOutcomes || a.HasOutcomes) && t.Outcome != "" && a.Outcome != "" {
 		return classifyOutcomes(t, a)
 	}
@@ -330,6 +330,9 @@ func classifyStep(t, a *harness.StepReplay) (Class, string) {
 			} else {
 				note(Disagreement, fmt.Sprintf("the target sent %d replies, the other %d (%s)", len(t.Replies), len(a.Replies), ending(a)))
 			}
+			continue
+		}
+		if tv.Replies[i] == av.Replies[i] {
 			continue
 		}
 		tr, ar := t.Replies[i], a.Replies[i]

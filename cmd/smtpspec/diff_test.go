@@ -199,3 +199,42 @@ func TestRun_mx(t *testing.T) {
 		t.Errorf("smtpspec run --mx (null MX) = %d, stderr %q; want 2 and a null MX message", code, errOut)
 	}
 }
+
+// A directory of fuzz findings (case files of raw writes, as the fuzz
+// package writes them) is replayed with --scripts, on top of the selected
+// catalogue.
+func TestDiff_scripts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	finding := `group: fuzz/gosmtp
+spec: ["RFC 5321 §4.1.4"]
+cases:
+  - id: finding-1
+    title: "a fuzz finding"
+    level: MUST
+    requirement: "replayed as found"
+    start: connect
+    quit: false
+    steps:
+      - expect: {code: [220]}
+      - raw: "EHLO x\r\nRCPT TO:<postmaster@example.test>\r\nQUIT\r\n"
+        expect: [{code: [250]}, {any: true}, {code: [221], closed: true}]
+`
+	if err := os.WriteFile(filepath.Join(dir, "finding-1.yaml"), []byte(finding), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := goSMTPAddr(t)
+	path := filepath.Join(t.TempDir(), "diff.json")
+	code, out, errOut := smtpspec(t, "diff", "--target", addr, "--rcpt", "postmaster@example.test", "--scripts", dir, "--run", "^fuzz/", "--report", "json="+path)
+	// go-smtp answers the RCPT out of sequence with 502, the reference with 503.
+	if code != exitFailed {
+		t.Fatalf("smtpspec diff --scripts = %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"id": "fuzz/gosmtp/finding-1"`) || !strings.Contains(string(data), `"outcome": "disagreement"`) {
+		t.Errorf("the report does not show the finding as a disagreement:\n%s", data)
+	}
+}
