@@ -31,8 +31,9 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	var cf caseFlags
 	cf.register(fs, false)
 	format := fs.String("format", "text", "output format: text or json")
+	coverage := fs.Bool("coverage", false, "list the rows of the requirements catalogue instead, each with the cases that cover it or the reason none does")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: smtpspec list [flags]\n\nList the cases: ID, level, spec reference and title.\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: smtpspec list [flags]\n\nList the cases: ID, level, spec reference and title.\nWith --coverage, list the requirements catalogue rows and what covers them.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -53,6 +54,9 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		return exitTrouble
 	}
 	kept := harness.Select(cat, opts)
+	if *coverage {
+		return listCoverage(kept, *format, stdout, stderr)
+	}
 	if *format == "json" {
 		out := make([]listedCase, 0, len(kept))
 		for _, c := range kept {
