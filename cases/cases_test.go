@@ -124,7 +124,7 @@ func TestOwnWords(t *testing.T) {
 		for _, text := range []string{c.Requirement, c.Title} {
 			cw := words(text)
 			for i := 0; i+n <= len(cw); i++ {
-				if numeric(cw[i:i+n]) {
+				if numeric(cw[i : i+n]) {
 					continue // lists of reply codes are facts, not prose
 				}
 				if g := strings.Join(cw[i:i+n], " "); grams[g] {
