@@ -18,6 +18,9 @@
 #   go-smtp          examples/gosmtp (scripts/interop/gosmtpd)
 #   mailpit 1.33.1   go install github.com/axllent/mailpit@v1.33.1
 #
+# Then it writes reports/interop/README.md (scripts/interop/readme.py), which
+# explains every failing case.
+#
 # Usage: scripts/interop.sh [SERVER...]   (default: all of the above:
 #        postfix exim opensmtpd aiosmtpd gosmtp mailpit)
 #
@@ -316,5 +319,7 @@ done
 if [ ${#ins[@]} -gt 0 ]; then
 	"$WORK/bin/smtpspec" matrix "${ins[@]}" --report "html=$OUT/matrix.html" --report "markdown=$OUT/matrix.md"
 	log "wrote $OUT/matrix.html and $OUT/matrix.md"
+	/usr/bin/python3 "$TEMPLATES/readme.py" "$OUT"
+	log "wrote $OUT/README.md"
 fi
 exit $status
