@@ -113,15 +113,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smtpspec serve: %v\n", err)
 		return exitUsage
 	}
+	// Catch signals before announcing the address, so that a signal sent
+	// by whoever reads it always means a graceful shutdown.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	l, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "smtpspec serve: %v\n", err)
 		return exitTrouble
 	}
 	fmt.Fprintf(stdout, "smtpspec serve: listening on %s\n", l.Addr())
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	select {
