@@ -22,7 +22,7 @@
 // Only CRLF "." CRLF ends DATA, also right after the 354 (an empty
 // message). Lines starting with "." lose that dot. The reference rejects
 // rather than normalises: a message with a bare CR or LF gets 554 5.6.0, one
-// with a line over 1000 octets (CRLF included) 500 5.5.6, one over the SIZE
+// with a line over 1000 octets (CRLF included) 500 5.5.2, one over the SIZE
 // limit 552 5.3.4, always after the real end of data, which is still looked
 // for by the same scanner, so no SMTP smuggling variant (LF "." LF, CR "."
 // CR, LF "." CRLF, "." CR CR LF, NUL next to the dot...) ends the data or

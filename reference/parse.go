@@ -10,11 +10,11 @@ import (
 // Limits of RFC 5321 §4.5.3.1 that the parsers enforce. Objects up to these
 // sizes must be accepted; the reference refuses anything longer.
 const (
-	MaxLocalPartLen = 64  // §4.5.3.1.1
-	MaxDomainLen    = 255 // §4.5.3.1.2
-	MaxPathLen      = 256 // §4.5.3.1.3, including the angle brackets
-	MaxCommandLine  = 512 // §4.5.3.1.4, including CRLF
-	MaxTextLine     = 1000
+	MaxLocalPartLen = 64   // §4.5.3.1.1
+	MaxDomainLen    = 255  // §4.5.3.1.2
+	MaxPathLen      = 256  // §4.5.3.1.3, including the angle brackets
+	MaxCommandLine  = 512  // §4.5.3.1.4, including CRLF
+	MaxTextLine     = 1000 // §4.5.3.1.6, a line of message data including CRLF
 	// MaxAuthLine is the longest AUTH command or SASL response line accepted,
 	// including CRLF; RFC 4954 §4 deems 12288 octets enough for PLAIN/LOGIN.
 	MaxAuthLine = 12288 + 2

@@ -116,7 +116,7 @@ var (
 	errNoSuchUser       = &SMTPError{CodeMailboxUnavailable, "5.1.1", "No such user here"}
 	errTooBig           = &SMTPError{CodeExceededStorage, "5.3.4", "Message too big for system"}
 	errBareCRLF         = &SMTPError{CodeTransactionFailed, "5.6.0", "Message data contains a bare CR or LF; lines must end with CRLF"}
-	errDataLineTooLong  = &SMTPError{CodeSyntaxError, "5.5.6", "Line too long in message data (limit 1000 octets with CRLF)"}
+	errDataLineTooLong  = &SMTPError{CodeSyntaxError, "5.5.2", "Line too long in message data (limit 1000 octets with CRLF)"}
 	errStoreFailed      = &SMTPError{CodeLocalError, "4.3.0", "Local error in processing"}
 	errTooManyErrors    = &SMTPError{CodeServiceUnavailable, "4.7.0", "Too many errors, closing connection"}
 	errShuttingDown     = &SMTPError{CodeServiceUnavailable, "4.3.2", "Service shutting down, closing connection"}
