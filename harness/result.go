@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,6 +35,7 @@ type Result struct {
 	ID          string   `json:"id"`
 	Title       string   `json:"title"`
 	Group       string   `json:"group"`
+	GroupTitle  string   `json:"group_title,omitempty"` // the title of the case's file: "Order of commands"
 	File        string   `json:"file"`
 	Line        int      `json:"line"`
 	Spec        []string `json:"spec"`
@@ -74,12 +76,20 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*r = Result(aux.resultJSON)
-	r.Duration = time.Duration(aux.DurationMS * float64(time.Millisecond))
+	r.Duration = fromMS(aux.DurationMS)
 	return nil
 }
 
+// roundMS is d in milliseconds with microsecond precision, as the JSON
+// report writes durations.
 func roundMS(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// fromMS reads what roundMS wrote. Rounding to the microsecond undoes the
+// float error that would otherwise turn 16.182 ms into 16.181999 ms.
+func fromMS(ms float64) time.Duration {
+	return time.Duration(math.Round(ms*1000)) * time.Microsecond
 }
 
 // Direction says who sent a transcript entry.
@@ -126,7 +136,7 @@ func (e *Entry) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	*e = Entry{Direction: j.Direction, Time: time.Duration(j.Time * float64(time.Millisecond)), Data: []byte(j.Data), Omitted: j.Omitted, TLS: j.TLS}
+	*e = Entry{Direction: j.Direction, Time: fromMS(j.Time), Data: []byte(j.Data), Omitted: j.Omitted, TLS: j.TLS}
 	if j.DataBase64 != "" {
 		b, err := base64.StdEncoding.DecodeString(j.DataBase64)
 		if err != nil {

@@ -234,7 +234,7 @@ func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts
 
 func newResult(c *Case) *Result {
 	return &Result{
-		ID: c.ID, Title: c.Title, Group: c.Group, File: c.File, Line: c.Line,
+		ID: c.ID, Title: c.Title, Group: c.Group, GroupTitle: c.GroupTitle, File: c.File, Line: c.Line,
 		Spec: c.Spec, Level: c.Level, Requirement: c.Requirement, Tags: c.Tags,
 	}
 }

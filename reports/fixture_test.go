@@ -34,7 +34,7 @@ func entries(parts ...[]harness.Entry) []harness.Entry { return slices.Concat(pa
 func fixtureRun() *harness.Run {
 	rs := []*harness.Result{
 		{
-			ID: "rfc5321/4.1.4/mail-before-ehlo", Title: "MAIL before EHLO or HELO is out of sequence", Group: "rfc5321/4.1.4",
+			ID: "rfc5321/4.1.4/mail-before-ehlo", Title: "MAIL before EHLO or HELO is out of sequence", Group: "rfc5321/4.1.4", GroupTitle: "Order of commands",
 			File: "cases/rfc5321/4.1.4-command-order.yaml", Line: 9, StepLine: 17,
 			Spec: []string{"RFC 5321 §4.1.4"}, Level: harness.LevelMust, Tags: []string{"sequence"},
 			Requirement: "A transaction starts only after the client has said EHLO or HELO.",
@@ -47,7 +47,7 @@ func fixtureRun() *harness.Run {
 			}),
 		},
 		{
-			ID: "rfc5321/4.1.4/rcpt-before-mail", Title: "RCPT before MAIL is out of sequence", Group: "rfc5321/4.1.4",
+			ID: "rfc5321/4.1.4/rcpt-before-mail", Title: "RCPT before MAIL is out of sequence", Group: "rfc5321/4.1.4", GroupTitle: "Order of commands",
 			File: "cases/rfc5321/4.1.4-command-order.yaml", Line: 30,
 			Spec: []string{"RFC 5321 §4.1.4"}, Level: harness.LevelMust, Tags: []string{"sequence"},
 			Requirement: "RCPT is refused with 503 until MAIL has been accepted.",
@@ -58,7 +58,7 @@ func fixtureRun() *harness.Run {
 			}),
 		},
 		{
-			ID: "rfc5321/4.1.4/help-before-ehlo", Title: "HELP works before EHLO", Group: "rfc5321/4.1.4",
+			ID: "rfc5321/4.1.4/help-before-ehlo", Title: "HELP works before EHLO", Group: "rfc5321/4.1.4", GroupTitle: "Order of commands",
 			File: "cases/rfc5321/4.1.4-command-order.yaml", Line: 52, StepLine: 58,
 			Spec: []string{"RFC 5321 §4.1.4"}, Level: harness.LevelShould,
 			Requirement: "HELP may be used at any time, also before EHLO.",

@@ -31,7 +31,16 @@ func Mark(v harness.Verdict) string {
 // A Group is the results of one spec section, in run order.
 type Group struct {
 	Name    string
+	Title   string // the case file's title, "" in runs saved before it existed
 	Results []*harness.Result
+}
+
+// Heading is the group's name followed by its title when there is one.
+func (g *Group) Heading() string {
+	if g.Title == "" {
+		return g.Name
+	}
+	return g.Name + " — " + g.Title
 }
 
 // Summary counts the group's results by verdict.
@@ -56,7 +65,7 @@ func Groups(results []*harness.Result) []*Group {
 	for _, r := range results {
 		g := index[r.Group]
 		if g == nil {
-			g = &Group{Name: r.Group}
+			g = &Group{Name: r.Group, Title: r.GroupTitle}
 			index[r.Group] = g
 			out = append(out, g)
 		}

@@ -91,7 +91,7 @@ type htmlCount struct {
 }
 
 type htmlGroup struct {
-	Name, Counts string
+	Name, Heading, Counts string
 	Cases        []htmlCase
 }
 
@@ -135,7 +135,7 @@ func HTML(w io.Writer, run *harness.Run, opts Options) error {
 		page.Gate = fmt.Sprintf("%d known, %d new, %d stale", len(g.Known), len(g.New), len(g.Stale))
 	}
 	for _, g := range Groups(run.Results) {
-		hg := htmlGroup{Name: g.Name, Counts: CountsLine(g.Summary())}
+		hg := htmlGroup{Name: g.Name, Heading: g.Heading(), Counts: CountsLine(g.Summary())}
 		for _, r := range g.Results {
 			hg.Cases = append(hg.Cases, newHTMLCase(r, opts.Gate))
 		}

@@ -71,16 +71,6 @@ func ReadJSON(r io.Reader) (*harness.Run, error) {
 	if doc.Schema != Schema {
 		return nil, fmt.Errorf("read JSON report: schema %q, want %q", doc.Schema, Schema)
 	}
-	// The document holds times in milliseconds with microsecond digits;
-	// float arithmetic on the way back can land a nanosecond short
-	// (16.182 ms as 16181999 ns), which would show as 16.181 ms. Rounding
-	// to the microsecond restores what was written.
-	for _, r := range doc.Cases {
-		r.Duration = r.Duration.Round(time.Microsecond)
-		for i := range r.Transcript {
-			r.Transcript[i].Time = r.Transcript[i].Time.Round(time.Microsecond)
-		}
-	}
 	return &harness.Run{
 		Target:   doc.Target,
 		Started:  doc.Started,

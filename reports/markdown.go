@@ -193,7 +193,7 @@ func mdSections(run *harness.Run, gate *Gate) string {
 	var b strings.Builder
 	b.WriteString("### Results by section\n\n")
 	for _, g := range Groups(run.Results) {
-		fmt.Fprintf(&b, "<details><summary><b>%s</b>: %s</summary>\n\n", htmlText(g.Name), htmlText(CountsLine(g.Summary())))
+		fmt.Fprintf(&b, "<details><summary><b>%s</b>: %s</summary>\n\n", htmlText(g.Heading()), htmlText(CountsLine(g.Summary())))
 		b.WriteString("| | Case | Level | Title | Note |\n|---|---|---|---|---|\n")
 		for _, r := range g.Results {
 			var note []string

@@ -80,7 +80,7 @@ func (t *textWriter) header(run *harness.Run) {
 
 func (t *textWriter) groups(run *harness.Run) {
 	for _, g := range Groups(run.Results) {
-		fmt.Fprintf(t.w, "%s  (%s)\n", g.Name, CountsLine(g.Summary()))
+		fmt.Fprintf(t.w, "%s  (%s)\n", Visible(g.Heading()), CountsLine(g.Summary()))
 		for _, r := range g.Results {
 			fmt.Fprintf(t.w, "  %s %s: %s [%s]", t.paint(r.Verdict, Mark(r.Verdict)), LocalID(r), Visible(r.Title), r.Level)
 			var notes []string
