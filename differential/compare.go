@@ -54,9 +54,9 @@
 // policy → info, disagreement → fail. Cases that were not compared keep
 // the verdict the replay gave (skip, unimplemented, error); a case whose
 // replay hit transport trouble on either side (a TLS handshake that
-// failed, a connection reset under a write) and whose steps differ is an
-// error, as it would be in a normal run: it says nothing about the
-// server. The result's
+// failed, a connection reset under a write, a reply that did not come
+// within the step timeout) and whose steps differ is an error, as it would
+// be in a normal run: it says nothing certain about the server. The result's
 // Outcome is the class name, its Diff the go-cmp diff of the normalised
 // steps (-against +target), and its transcript the target's followed by
 // the other server's.

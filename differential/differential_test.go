@@ -248,7 +248,7 @@ func TestRun_referenceAgainstItself(t *testing.T) {
 		}
 		return differential.Side{Target: ref.Target, Profile: ref.Profile}
 	}
-	r, err := differential.Run(t.Context(), side(), side(), differential.RunOptions{Harness: harness.Options{StepTimeout: 2 * time.Second, Parallel: 16}})
+	r, err := differential.Run(t.Context(), side(), side(), differential.RunOptions{Harness: harness.Options{StepTimeout: 20 * time.Second, Parallel: 16}})
 	if r == nil {
 		t.Fatal(err)
 	}

@@ -154,14 +154,15 @@ func Result(t, a *harness.Replay, o Options) *harness.Result {
 	if cmpn.Diff != "" {
 		r.Diff = "(-against +target)\n" + cmpn.Diff
 	}
-	// Transport trouble (a failed TLS handshake, a reset write) leaves no
-	// verdict on the server, as in a normal run.
+	// Transport trouble (a failed TLS handshake, a reset write) and a reply
+	// that did not come within the step timeout leave no verdict on the
+	// server, as in a normal run.
 	for _, side := range []struct {
 		name string
 		rp   *harness.Replay
 	}{{"target", t}, {"other server", a}} {
 		for _, s := range side.rp.Steps {
-			if s.End == harness.EndFailed && cmpn.Class != Same {
+			if (s.End == harness.EndFailed || s.End == harness.EndTimeout) && cmpn.Class != Same {
 				r.Verdict = harness.Error
 				r.Message = fmt.Sprintf("%s (%s: %s)", r.Message, side.name, s.Detail)
 				return r

@@ -15,7 +15,10 @@ import (
 // connection or the step timeout passes), grades each reply against the
 // case's expectation without deciding anything, and stops early only when
 // the connection is gone or the reply stream cannot be trusted any more (a
-// protocol error, a failed TLS handshake).
+// protocol error, a failed TLS handshake), when a step with outcomes
+// reached one that is not passing (the engine's verdict there is final, and
+// later steps assume the passing path), or before a TLS handshake that no
+// 220 reply to STARTTLS announced.
 
 // A Grade says how a recorded reply met the case's expectation for it.
 type Grade string
@@ -143,8 +146,9 @@ func ReplayCase(ctx context.Context, target Target, info *TargetInfo, c *Case, o
 
 // replayer drives an execution in replay mode.
 type replayer struct {
-	x  *execution
-	rp *Replay
+	x        *execution
+	rp       *Replay
+	lastCode int // the code of the last reply a step read
 }
 
 func (rx *replayer) run() {
@@ -163,9 +167,25 @@ func (rx *replayer) run() {
 			rx.rp.Steps = append(rx.rp.Steps, StepReplay{Step: i + 1, Line: s.Line, Label: fmt.Sprintf("step %d", i+1), End: EndNotRun})
 			continue
 		}
+		if s.TLS && rx.lastCode != 220 {
+			// No 220 to STARTTLS: a handshake would only wait for the
+			// timeout. Record that, and stop as the engine would.
+			rx.rp.Steps = append(rx.rp.Steps, StepReplay{Step: i + 1, Line: s.Line, Label: fmt.Sprintf("step %d (TLS handshake)", i+1),
+				End: EndNotRun, Detail: "no 220 reply to STARTTLS before the handshake"})
+			stopped = true
+			continue
+		}
 		sr := rx.step(s, i+1)
 		rx.rp.Steps = append(rx.rp.Steps, sr)
+		if n := len(sr.Replies); n > 0 {
+			rx.lastCode = sr.Replies[n-1].Reply.Code
+		}
 		stopped = sr.End != EndOpen && sr.End != EndSilent && sr.End != EndTimeout
+		// An outcome other than a passing one decides the case in the
+		// engine; the steps after it assume the passing path.
+		if sr.HasOutcomes && sr.OutcomeVerdict != Pass && sr.OutcomeVerdict != NonStrict {
+			stopped = true
+		}
 	}
 	if !stopped && x.c.Quit && !x.conn.closed {
 		rx.rp.Steps = append(rx.rp.Steps, rx.quit())
