@@ -101,3 +101,34 @@ func TestSession_seedCodes(t *testing.T) {
 		t.Errorf("stored %q", res.model.stored)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		a, b  []int
+		verbs []string
+		want  string
+	}{
+		{[]int{220, 250}, []int{220, 250}, []string{"", "NOOP"}, ""},
+		{[]int{220, 550}, []int{220, 554}, []string{"", "NOOP"}, "policy"},
+		{[]int{220, 250}, []int{220, 550}, []string{"", "RCPT"}, "policy"},
+		{[]int{220, 452}, []int{220, 552}, []string{"", "NOOP"}, "policy"},
+		{[]int{220, 250}, []int{220, 502}, []string{"", "BDAT"}, "unimplemented"},
+		{[]int{220, 503}, []int{220, 501}, []string{"", "DATA"}, "minor"},
+		{[]int{220, 250}, []int{220, 500}, []string{"", "NOOP"}, "disagreement"},
+		{[]int{220, 354}, []int{220, 503}, []string{"", "DATA"}, "disagreement"},
+		{[]int{220, 500}, []int{220, 250}, []string{"", "XYZZY"}, "unimplemented"},
+		{[]int{220, 503}, []int{220, 250}, []string{"", "RCPT"}, "policy"},
+		{[]int{220, 503}, []int{220, 250}, []string{"", "NOOP"}, "disagreement"},
+		{[]int{220, 250, 250}, []int{220, 250}, []string{"", "NOOP", "NOOP"}, "count"},
+		{[]int{220, 421}, []int{220, 250}, []string{"", "NOOP"}, "closing"},
+	} {
+		d := classify(tc.a, tc.b, tc.verbs)
+		got := ""
+		if d != nil {
+			got = d.class
+		}
+		if got != tc.want {
+			t.Errorf("classify(%v, %v) = %q, want %q", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -169,6 +169,7 @@ type dialogue struct {
 	writes   []harness.ScriptWrite // as sent, each with its owed replies, for the case file
 	log      strings.Builder
 	codes    []int
+	verbs    []string // the verb each reply answered ("" for greeting and text)
 	failure  *remoteFinding
 	lost     bool // the connection was lost where a reply was owed
 	ended    bool // the server ended the session (221, 421)
@@ -313,11 +314,7 @@ func (rf *remoteFuzzer) newDialogue(start harness.Start) *dialogue {
 
 // run performs one dialogue.
 func (rf *remoteFuzzer) run(in []byte) *dialogue {
-	start := harness.StartConnect
-	if len(in) > 0 {
-		start = remoteStarts[in[0]&7]
-	}
-	d := rf.newDialogue(start)
+	d := rf.newDialogue(startOf(in))
 	rf.dialogs++
 	if d.dialErr != nil {
 		return d
@@ -328,13 +325,27 @@ func (rf *remoteFuzzer) run(in []byte) *dialogue {
 			rf.seqs[d.trace.Sum()] = true
 		}
 	}()
+	d.play(in)
+	return d
+}
+
+func startOf(in []byte) harness.Start {
+	if len(in) == 0 {
+		return harness.StartConnect
+	}
+	return remoteStarts[in[0]&7]
+}
+
+// play runs the input's dialogue on d's connection: greeting, start
+// preset, script, QUIT.
+func (d *dialogue) play(in []byte) {
 	var script []byte
 	if len(in) > 1 {
 		script = joined(expand(in[1:], true))
 	}
 	d.expectGreeting()
 	if d.stopped() {
-		return d
+		return
 	}
 	if d.start != harness.StartConnect {
 		d.writes = nil // the case's start preset reads the greeting
@@ -352,7 +363,6 @@ func (rf *remoteFuzzer) run(in []byte) *dialogue {
 			d.writes[len(d.writes)-1].Expect = []harness.ScriptReply{{Codes: []int{221}}}
 		}
 	}
-	return d
 }
 
 func (d *dialogue) stopped() bool { return d.failure != nil || d.lost || d.ended }
@@ -416,6 +426,7 @@ func (d *dialogue) readReply(verb string) (*harness.Reply, bool) {
 		return nil, false
 	}
 	d.codes = append(d.codes, r.Code)
+	d.verbs = append(d.verbs, verb)
 	d.trace.Reply(verb, r.Code)
 	if r.Code == 421 {
 		d.ended = true

@@ -371,18 +371,23 @@ func readFailure(m *model, r *harness.Reply, err error) (string, error) {
 // goroutinesAbove waits up to a second for the goroutine count to fall to n
 // and describes the surplus if it does not.
 func goroutinesAbove(n int) string {
+	// The session's goroutines have signalled that they are done but may
+	// not have exited yet: yield first, sleep only if that is not enough.
 	for i := 0; ; i++ {
 		if runtime.NumGoroutine() <= n {
 			return ""
 		}
-		if i == 100 {
-			break
+		switch {
+		case i == 1100:
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			return fmt.Sprintf("%d goroutines left after the session (%d before):\n%s", runtime.NumGoroutine(), n, buf)
+		case i < 100:
+			runtime.Gosched()
+		default:
+			time.Sleep(time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	buf := make([]byte, 1<<16)
-	buf = buf[:runtime.Stack(buf, true)]
-	return fmt.Sprintf("%d goroutines left after the session (%d before):\n%s", runtime.NumGoroutine(), n, buf)
 }
 
 // reportSession fails t with the finding and writes it as a case file.
