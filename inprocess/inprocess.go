@@ -34,11 +34,19 @@ const (
 	AuthUser    = "smtpspec"
 )
 
+// MaxMessageSize is the SIZE limit of the in-process reference unless the
+// Config sets one: small, so that the cases that send a message just over
+// the limit stay quick even under the race detector.
+const MaxMessageSize = 1 << 20
+
 // New prepares an in-process reference target. cfg may be the zero Config;
-// New fills in a local domain, a mailbox, AUTH credentials and a
-// self-signed certificate that the target's TLS config trusts, unless cfg
-// sets them.
+// New fills in a local domain, a mailbox, AUTH credentials, a SIZE limit
+// and a self-signed certificate that the target's TLS config trusts, unless
+// cfg sets them.
 func New(cfg reference.Config) (*Reference, error) {
+	if cfg.MaxMessageSize == 0 {
+		cfg.MaxMessageSize = MaxMessageSize
+	}
 	if cfg.Domains == nil {
 		cfg.Domains = []string{Domain}
 	}

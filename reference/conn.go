@@ -109,6 +109,9 @@ func (c *conn) serve() {
 		c.raw.Close()
 		c.logSession()
 	}()
+	if tc, ok := c.raw.(*tls.Conn); ok && !c.implicitTLS(tc) {
+		return
+	}
 	c.reply(CodeReady, "", c.srv.greeting)
 	for c.next() {
 	}

@@ -182,6 +182,10 @@ func (s *Server) keywords(tlsActive bool) []string {
 // Config.Backend was nil).
 func (s *Server) Backend() Backend { return s.cfg.Backend }
 
+// TLSConfig returns the TLS configuration the server uses for STARTTLS;
+// wrap a listener with it (tls.NewListener) to serve implicit TLS.
+func (s *Server) TLSConfig() *tls.Config { return s.tlsConfig }
+
 // Config returns the configuration with defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
 

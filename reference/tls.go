@@ -59,6 +59,22 @@ func (c *conn) handleSTARTTLS(arg string) bool {
 	return true
 }
 
+// implicitTLS completes the handshake of a connection accepted on a TLS
+// listener (implicit TLS, as on port 465: RFC 8314) before the greeting.
+// Such a session starts with TLS active, so STARTTLS is neither offered
+// nor accepted.
+func (c *conn) implicitTLS(tc *tls.Conn) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.CommandTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.endReason = "tls handshake failed"
+		return false
+	}
+	st := tc.ConnectionState()
+	c.tlsState = &st
+	return true
+}
+
 // SelfSigned makes an in-memory ECDSA P-256 certificate for hosts (DNS names
 // or IP addresses; default "localhost"), valid for a year. It returns a
 // server configuration and a pool that lets a client verify the

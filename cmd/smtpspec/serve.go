@@ -57,6 +57,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		cfg                reference.Config
 	)
 	listen := fs.String("listen", "127.0.0.1:2525", "`address` to listen on")
+	tlsListen := fs.String("tls-listen", "", "also listen on this `address` with implicit TLS (as on port 465)")
 	fs.StringVar(&cfg.Hostname, "hostname", reference.DefaultHostname, "server `name` in the greeting and EHLO reply")
 	fs.Var(&domains, "domains", "comma-separated local `domains` (default "+reference.DefaultDomain+")")
 	fs.Var(&mailboxes, "mailboxes", "comma-separated local `parts` accepted at local domains (default: any)")
@@ -123,8 +124,18 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		return exitTrouble
 	}
 	fmt.Fprintf(stdout, "smtpspec serve: listening on %s\n", l.Addr())
-	done := make(chan error, 1)
+	done := make(chan error, 2)
 	go func() { done <- srv.Serve(l) }()
+	if *tlsListen != "" {
+		tl, err := net.Listen("tcp", *tlsListen)
+		if err != nil {
+			fmt.Fprintf(stderr, "smtpspec serve: %v\n", err)
+			srv.Close()
+			return exitTrouble
+		}
+		fmt.Fprintf(stdout, "smtpspec serve: listening on %s (implicit TLS)\n", tl.Addr())
+		go func() { done <- srv.Serve(tls.NewListener(tl, srv.TLSConfig())) }()
+	}
 	select {
 	case err := <-done:
 		fmt.Fprintf(stderr, "smtpspec serve: %v\n", err)
@@ -139,5 +150,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		srv.Close()
 	}
 	<-done
+	if *tlsListen != "" {
+		<-done
+	}
 	return exitOK
 }
