@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
 	"strings"
@@ -30,15 +31,43 @@ func TestServeRunsAndStops(t *testing.T) {
 	pr, pw := io.Pipe()
 	exit := make(chan int, 1)
 	go func() {
-		exit <- cmdServe([]string{"--listen", "127.0.0.1:0", "--mailboxes", "user", "--max-size", "1000"}, pw, io.Discard)
+		exit <- cmdServe([]string{"--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--mailboxes", "user", "--max-size", "1000"}, pw, io.Discard)
 		pw.Close()
 	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
+	out := bufio.NewReader(pr)
+	line, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsLine, err := out.ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
 	}
 	go io.Copy(io.Discard, pr)
 	addr := strings.TrimSpace(line[strings.LastIndex(line, " "):])
+	tlsAddr := strings.Fields(tlsLine)[4]
+	tc, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", tlsAddr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("implicit TLS listener %s: %v", tlsAddr, err)
+	}
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(tc, "EHLO c.example\r\n")
+	tr := bufio.NewReader(tc)
+	var ehlo []string
+	for {
+		l, err := tr.ReadString('\n')
+		if err != nil {
+			t.Fatalf("over implicit TLS: %v", err)
+		}
+		ehlo = append(ehlo, l)
+		if len(l) > 3 && l[:3] == "250" && l[3] == ' ' {
+			break
+		}
+	}
+	if all := strings.Join(ehlo, ""); !strings.HasPrefix(all, "220 ") || strings.Contains(all, "STARTTLS") || !strings.Contains(all, "AUTH") {
+		t.Errorf("over implicit TLS the greeting and EHLO were %q, want 220, AUTH and no STARTTLS", all)
+	}
+	tc.Close()
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
