@@ -250,12 +250,12 @@ func (m *model) dueBy(limit int) bool {
 
 // reply judges one reply from the server.
 func (m *model) reply(r *harness.Reply) *violation {
-	got := strconv.Quote(string(r.Raw))
+	got := quoteRaw(r)
 	if m.dead {
-		return &violation{Unit: "(nothing: the session was over)", Got: got, Why: m.deadWhy + "; the server must send nothing more"}
+		return &violation{Unit: "(nothing: the session was over)", Got: got(), Why: m.deadWhy + "; the server must send nothing more"}
 	}
 	if len(m.pending) == 0 {
-		return &violation{Unit: "(nothing owed)", Got: got, Why: "a reply that no command asked for"}
+		return &violation{Unit: "(nothing owed)", Got: got(), Why: "a reply that no command asked for"}
 	}
 	u := m.pending[0]
 	m.pending = m.pending[1:]
@@ -263,7 +263,7 @@ func (m *model) reply(r *harness.Reply) *violation {
 	m.log = append(m.log, judged{end: u.end, allowed: allowed, code: r.Code})
 	m.lastAnswer = u.end
 	if !slices.Contains(allowed, r.Code) {
-		return &violation{Unit: describeUnit(u), Want: allowed, Got: got, Why: why}
+		return &violation{Unit: describeUnit(u), Want: allowed, Got: got(), Why: why}
 	}
 	if v := m.checkShape(u, r); v != nil {
 		return v
@@ -287,6 +287,11 @@ func (m *model) reply(r *harness.Reply) *violation {
 	}
 	m.frame()
 	return nil
+}
+
+// quoteRaw quotes a reply's octets when a message needs them.
+func quoteRaw(r *harness.Reply) func() string {
+	return func() string { return strconv.Quote(string(r.Raw)) }
 }
 
 func describeUnit(u *munit) string {

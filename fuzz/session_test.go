@@ -157,6 +157,21 @@ func sessionUnits(in []byte) []unit {
 	return out
 }
 
+// The server and the writer of each session run on two long-lived
+// goroutines, so that their stacks, once grown, stay grown: a fresh
+// goroutine per session spends a good part of it in stack copying.
+var (
+	poolOnce   sync.Once
+	serverJobs = make(chan func())
+	writerJobs = make(chan func())
+)
+
+func runJobs(jobs chan func()) {
+	for job := range jobs {
+		job()
+	}
+}
+
 // replyTimeout is how long the client waits for a reply the server owes
 // before it calls the server hung. In-process replies take microseconds;
 // the margin is for loaded CI machines and -race.
@@ -204,6 +219,10 @@ func runSession(in []byte) *sessionResult {
 func runUnits(v *sessionVariant, units []unit) *sessionResult {
 	sessionMu.Lock()
 	defer sessionMu.Unlock()
+	poolOnce.Do(func() {
+		go runJobs(serverJobs)
+		go runJobs(writerJobs)
+	})
 	v.store.Reset()
 	before := runtime.NumGoroutine()
 	res := &sessionResult{units: units, script: joined(units)}
@@ -223,14 +242,14 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 	client, server := net.Pipe()
 	rec := &recConn{Conn: server}
 	done := make(chan struct{})
-	go func() {
+	serverJobs <- func() {
 		defer close(done)
 		v.srv.ServeConn(rec)
-	}()
+	}
 	paused := make(chan struct{})
 	resume := make(chan net.Conn)
 	writerDone := make(chan struct{})
-	go func() {
+	writerJobs <- func() {
 		defer close(writerDone)
 		var conn net.Conn = client
 		for _, u := range units {
@@ -244,7 +263,7 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 				}
 			}
 		}
-	}()
+	}
 
 	fail := func(class string, err error) {
 		if res.err == nil {
@@ -255,10 +274,12 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 	rr := harness.NewReplyReader(client)
 	consumed, plain := 0, true
 	seg := 0
+	// One deadline for the whole session: in-process replies take
+	// microseconds, and setting a deadline per read costs a timer each.
+	client.SetReadDeadline(time.Now().Add(replyTimeout))
 	for res.err == nil && !m.dead {
 		limit := segEnds[seg]
 		if m.dueBy(limit) {
-			conn.SetReadDeadline(time.Now().Add(replyTimeout))
 			r, err := rr.ReadReply()
 			if err != nil {
 				fail(readFailure(m, r, err))
@@ -289,7 +310,8 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 				resume <- nil
 				break
 			}
-			tc.SetDeadline(time.Time{})
+			tc.SetWriteDeadline(time.Time{})
+			tc.SetReadDeadline(time.Now().Add(replyTimeout))
 			conn, rr = tc, harness.NewReplyReader(tc)
 			res.tlsDone = append(res.tlsDone, limit)
 			m.tlsAt = -1
@@ -300,7 +322,6 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 		seg++
 	}
 	if res.err == nil && m.mustClose {
-		conn.SetReadDeadline(time.Now().Add(replyTimeout))
 		r, err := rr.ReadReply()
 		switch {
 		case err == nil:
@@ -358,7 +379,7 @@ func readFailure(m *model, r *harness.Reply, err error) (string, error) {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "malformed", fmt.Errorf("the connection closed inside a reply %q", r.Raw)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return "hang", fmt.Errorf("no reply to %s within %v", describeUnit(m.pending[0]), replyTimeout)
+		return "hang", fmt.Errorf("no reply to %s within the session's %v", describeUnit(m.pending[0]), replyTimeout)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrClosedPipe):
 		if v := m.closed(); v != nil {
 			return "closed", v
