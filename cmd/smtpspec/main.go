@@ -31,13 +31,14 @@ const (
 
 // commands maps each subcommand to its entry point.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"run":     cmdRun,
-	"diff":    cmdDiff,
-	"list":    cmdList,
-	"serve":   cmdServe,
-	"report":  cmdReport,
-	"compare": cmdCompare,
-	"matrix":  cmdMatrix,
+	"run":         cmdRun,
+	"diff":        cmdDiff,
+	"list":        cmdList,
+	"serve":       cmdServe,
+	"report":      cmdReport,
+	"compare":     cmdCompare,
+	"matrix":      cmdMatrix,
+	"fuzz-corpus": cmdFuzzCorpus,
 }
 
 func main() {
