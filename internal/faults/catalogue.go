@@ -246,6 +246,13 @@ var sequenceFaults = []*Fault{
 			}
 			return false
 		}},
+	{Name: "rcpt-without-mail-accepted", Doc: "RCPT outside a transaction opens one with the null sender",
+		Command: func(s *Session, c *Command) bool {
+			if c.Verb == "RCPT" && c.Before.Greeted && c.Before.Mail == "" {
+				s.Hidden("MAIL FROM:<>")
+			}
+			return false
+		}},
 	{Name: "nested-mail-accepted", Doc: "MAIL inside an open transaction starts a new one (mailpit #623, go-smtp)",
 		Command: func(s *Session, c *Command) bool {
 			if c.Verb == "MAIL" && c.Before.Mail != "" {
@@ -772,6 +779,9 @@ var authFaults = []*Fault{
 			s.Send(R(235, "2.7.0 Authentication succeeded"))
 			return true
 		}},
+	{Name: "auth-before-ehlo-accepted", Doc: "AUTH is accepted before EHLO",
+		Command: answer(func(s *Session, c *Command) bool { return c.Verb == "AUTH" && !c.Before.Greeted },
+			R(235, "2.7.0 Authentication succeeded"))},
 	{Name: "second-auth-accepted", Doc: "AUTH after a successful AUTH succeeds again (go-smtp #151)",
 		Command: answer(func(s *Session, c *Command) bool { return c.Verb == "AUTH" && c.Before.Authed },
 			R(235, "2.7.0 Authentication succeeded"))},

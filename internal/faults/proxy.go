@@ -378,13 +378,15 @@ func (s *Session) fill(d time.Duration) error {
 
 // readLine returns the next line by the fault's framing rules.
 func (s *Session) readLine() ([]byte, error) {
+	from := 0 // octets already scanned without finding a line end
 	for {
-		line, n, more := scanLine(s.in, &s.f.Framing)
+		line, n, more := scanLine(s.in, from, &s.f.Framing)
 		if n > 0 {
 			out := append([]byte(nil), line...)
 			s.in = s.in[n:]
 			return out, nil
 		}
+		from = max(0, len(s.in)-1)
 		d := ioTimeout
 		if more {
 			// A CR at the end of the input: wait briefly for its LF.
@@ -427,11 +429,12 @@ type Framing struct {
 	MaxLine    int  // a line is cut after this many octets (0: no limit)
 }
 
-// scanLine finds the first line in buf. It returns the line, the octets it
+// scanLine finds the first line in buf, whose first from octets are known
+// to hold no line end (the last octet is always looked at again). It returns the line, the octets it
 // took (0: no complete line yet) and whether a trailing CR is waiting for a
 // possible LF under a framing where a bare CR ends lines.
-func scanLine(buf []byte, f *Framing) (line []byte, n int, pendingCR bool) {
-	for i := 0; i < len(buf); i++ {
+func scanLine(buf []byte, from int, f *Framing) (line []byte, n int, pendingCR bool) {
+	for i := from; i < len(buf); i++ {
 		switch c := buf[i]; {
 		case c == '\r':
 			j := i + 1
