@@ -2,7 +2,6 @@ package differential
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -64,52 +63,20 @@ func Run(ctx context.Context, target, against Side, o RunOptions) (*harness.Run,
 	if parallel <= 0 {
 		parallel = 8
 	}
-	results := make([]*harness.Result, len(cat.Cases))
-	var (
-		mu   sync.Mutex
-		done int
-		wg   sync.WaitGroup
-	)
-	work := make(chan int)
-	for range min(parallel, max(1, len(cat.Cases))) {
-		wg.Go(func() {
-			for i := range work {
-				c := cat.Cases[i]
-				var rt, ra *harness.Replay
-				var pair sync.WaitGroup
-				pair.Go(func() { rt = harness.ReplayCase(ctx, target.Target, tinfo, c, to) })
-				pair.Go(func() { ra = harness.ReplayCase(ctx, against.Target, ainfo, c, ao) })
-				pair.Wait()
-				results[i] = Result(rt, ra, o.Options)
-				if o.Progress != nil {
-					mu.Lock()
-					done++
-					o.Progress(done, len(cat.Cases), results[i])
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for i := range cat.Cases {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run cancelled: %w", err)
+	results, err := harness.RunAll(ctx, cat.Cases, parallel, o.Progress, func(c *harness.Case) *harness.Result {
+		var rt, ra *harness.Replay
+		var pair sync.WaitGroup
+		pair.Go(func() { rt = harness.ReplayCase(ctx, target.Target, tinfo, c, to) })
+		pair.Go(func() { ra = harness.ReplayCase(ctx, against.Target, ainfo, c, ao) })
+		pair.Wait()
+		return Result(rt, ra, o.Options)
+	})
+	if results == nil {
+		return nil, err
 	}
 	run.Results = results
 	run.Duration = time.Since(run.Started)
-	var errs []error
-	for _, r := range results {
-		if r.Verdict.Failed() {
-			errs = append(errs, &harness.CaseError{Result: r})
-		}
-	}
-	return run, errors.Join(errs...)
+	return run, err
 }
 
 func sideName(t harness.Target, info *harness.TargetInfo) string {
@@ -123,11 +90,8 @@ func sideName(t harness.Target, info *harness.TargetInfo) string {
 // server (a) into a harness.Result about the target.
 func Result(t, a *harness.Replay, o Options) *harness.Result {
 	c := t.Case
-	r := &harness.Result{
-		ID: c.ID, Title: c.Title, Group: c.Group, File: c.File, Line: c.Line,
-		Spec: c.Spec, Level: c.Level, Requirement: c.Requirement, Tags: c.Tags,
-		Duration: max(t.Duration, a.Duration),
-	}
+	r := harness.NewResult(c)
+	r.Duration = max(t.Duration, a.Duration)
 	r.Transcript = append(r.Transcript, t.Transcript...)
 	if len(a.Transcript) > 0 {
 		r.Transcript = append(r.Transcript, harness.Entry{Direction: harness.Event, Data: []byte("--- the same case against the other server ---")})

@@ -99,46 +99,18 @@ type Replay struct {
 func ReplayCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts Options) *Replay {
 	o := opts.withDefaults()
 	rp := &Replay{Case: c}
-	if why := o.filtered(c); why != "" {
-		rp.Verdict, rp.Message = Skip, why
-		return rp
-	}
-	if why := unimplemented(c, info, target.TLS); why != "" && info.ProbeError == "" {
-		rp.Verdict, rp.Message = Unimplemented, why
-		return rp
-	}
-	env := o.Profile.env(info)
-	for _, v := range c.vars {
-		if _, ok := env[v]; !ok {
-			rp.Verdict, rp.Message = Skip, "skipped: "+missingVar(v)
-			return rp
-		}
-	}
 	begin := time.Now()
-	defer func() { rp.Duration = time.Since(begin) }()
-	addr := target.Addr
-	if target.Start != nil {
-		inst, err := target.Start(ctx)
-		if err != nil {
-			rp.Verdict, rp.Message = Error, fmt.Sprintf("start a server for the case: %v", err)
-			return rp
+	x, release, v, why := prepare(ctx, target, info, c, &o, false)
+	if x == nil {
+		rp.Verdict, rp.Message = v, why
+		if v == Error {
+			rp.Duration = time.Since(begin)
 		}
-		defer inst.Stop()
-		addr = inst.Addr
-	}
-	rp.Addr = addr
-	cctx, cancel := context.WithTimeout(ctx, o.CaseTimeout)
-	defer cancel()
-	nc, err := dial(cctx, target, addr, o.StepTimeout)
-	if err != nil {
-		rp.Verdict, rp.Message = Error, err.Error()
 		return rp
 	}
-	deadline, _ := cctx.Deadline()
-	x := &execution{
-		ctx: cctx, c: c, o: &o, env: env, info: info, target: target, addr: addr,
-		conn: newConn(nc, begin, deadline, o.StepTimeout), res: newResult(c),
-	}
+	defer release()
+	defer func() { rp.Duration = time.Since(begin) }()
+	rp.Addr = x.addr
 	rx := &replayer{x: x, rp: rp}
 	rx.run()
 	return rp

@@ -57,28 +57,44 @@ func Check(ctx context.Context, target Target, opts Options) (*Run, error) {
 		return nil, err
 	}
 	run.Target = *info
-	results := make([]*Result, len(cat.Cases))
+	results, err := RunAll(ctx, cat.Cases, o.Parallel, o.Progress, func(c *Case) *Result {
+		return RunCase(ctx, target, info, c, o)
+	})
+	if results == nil {
+		return nil, err
+	}
+	run.Results = results
+	run.Duration = time.Since(run.Started)
+	return run, err
+}
+
+// RunAll calls each for every case, on up to parallel goroutines, and
+// returns the results in the order of cases, with progress reported after
+// each one (one call at a time). The error joins a *CaseError for every
+// result that failed or errored; when ctx ends first, RunAll returns nil
+// and the context's error.
+func RunAll(ctx context.Context, cases []*Case, parallel int, progress func(done, total int, r *Result), each func(*Case) *Result) ([]*Result, error) {
+	results := make([]*Result, len(cases))
 	var (
 		mu   sync.Mutex
 		done int
 		wg   sync.WaitGroup
 	)
 	work := make(chan int)
-	for range min(o.Parallel, max(1, len(cat.Cases))) {
+	for range min(max(1, parallel), max(1, len(cases))) {
 		wg.Go(func() {
 			for i := range work {
-				r := RunCase(ctx, target, info, cat.Cases[i], o)
-				results[i] = r
-				if o.Progress != nil {
+				results[i] = each(cases[i])
+				if progress != nil {
 					mu.Lock()
 					done++
-					o.Progress(done, len(cat.Cases), r)
+					progress(done, len(cases), results[i])
 					mu.Unlock()
 				}
 			}
 		})
 	}
-	for i := range cat.Cases {
+	for i := range cases {
 		if ctx.Err() != nil {
 			break
 		}
@@ -89,15 +105,13 @@ func Check(ctx context.Context, target Target, opts Options) (*Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("run cancelled: %w", err)
 	}
-	run.Results = results
-	run.Duration = time.Since(run.Started)
 	var errs []error
 	for _, r := range results {
 		if r.Verdict.Failed() {
 			errs = append(errs, &CaseError{Result: r})
 		}
 	}
-	return run, errors.Join(errs...)
+	return results, errors.Join(errs...)
 }
 
 // Probe connects once to learn the target's greeting and EHLO keywords,
@@ -183,56 +197,81 @@ func dial(ctx context.Context, target Target, addr string, timeout time.Duration
 // (from Probe). It never fails: trouble becomes the result's verdict.
 func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts Options) *Result {
 	o := opts.withDefaults()
-	r := newResult(c)
-	if why := o.filtered(c); why != "" {
-		r.Verdict, r.Message = Skip, why
+	r := NewResult(c)
+	begin := time.Now()
+	x, release, v, why := prepare(ctx, target, info, c, &o, true)
+	if x == nil {
+		if v == Error {
+			r.Duration = time.Since(begin)
+		}
+		r.Verdict, r.Message = v, why
 		return r
 	}
+	defer release()
+	x.res = r
+	x.run()
+	r.Duration = time.Since(begin)
+	return r
+}
+
+// prepare decides whether c can run against the target and, when it can,
+// starts a server for it (if the target starts one per case) and connects.
+// It returns the execution and the function that releases what it holds,
+// or no execution and the verdict and reason why not. With checkDelivered,
+// cases that check stored messages are skipped on targets without a
+// mailbox.
+func prepare(ctx context.Context, target Target, info *TargetInfo, c *Case, o *Options, checkDelivered bool) (*execution, func(), Verdict, string) {
+	if why := o.filtered(c); why != "" {
+		return nil, nil, Skip, why
+	}
 	if why := unimplemented(c, info, target.TLS); why != "" && info.ProbeError == "" {
-		r.Verdict, r.Message = Unimplemented, why
-		return r
+		return nil, nil, Unimplemented, why
 	}
 	env := o.Profile.env(info)
 	for _, v := range c.vars {
 		if _, ok := env[v]; !ok {
-			r.Verdict, r.Message = Skip, "skipped: "+missingVar(v)
-			return r
+			return nil, nil, Skip, "skipped: " + missingVar(v)
 		}
 	}
 	begin := time.Now()
-	defer func() { r.Duration = time.Since(begin) }()
+	var held []func()
+	release := func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i]()
+		}
+	}
 	addr := target.Addr
 	var mailbox Mailbox
 	if target.Start != nil {
 		inst, err := target.Start(ctx)
 		if err != nil {
-			r.Verdict, r.Message = Error, fmt.Sprintf("start a server for the case: %v", err)
-			return r
+			return nil, nil, Error, fmt.Sprintf("start a server for the case: %v", err)
 		}
-		defer inst.Stop()
+		held = append(held, inst.Stop)
 		addr, mailbox = inst.Addr, inst.Mailbox
 	}
-	if needsMailbox(c) && mailbox == nil {
-		r.Verdict, r.Message = Skip, "skipped: the case checks stored messages, and this target gives no access to them"
-		return r
+	if checkDelivered && needsMailbox(c) && mailbox == nil {
+		release()
+		return nil, nil, Skip, "skipped: the case checks stored messages, and this target gives no access to them"
 	}
 	cctx, cancel := context.WithTimeout(ctx, o.CaseTimeout)
-	defer cancel()
+	held = append(held, cancel)
 	nc, err := dial(cctx, target, addr, o.StepTimeout)
 	if err != nil {
-		r.Verdict, r.Message = Error, err.Error()
-		return r
+		release()
+		return nil, nil, Error, err.Error()
 	}
 	deadline, _ := cctx.Deadline()
 	x := &execution{
-		ctx: cctx, c: c, o: &o, env: env, info: info, target: target, addr: addr, mailbox: mailbox,
-		conn: newConn(nc, begin, deadline, o.StepTimeout), res: r,
+		ctx: cctx, c: c, o: o, env: env, info: info, target: target, addr: addr, mailbox: mailbox,
+		conn: newConn(nc, begin, deadline, o.StepTimeout), res: NewResult(c),
 	}
-	x.run()
-	return r
+	return x, release, "", ""
 }
 
-func newResult(c *Case) *Result {
+// NewResult returns a result for c with the case's description filled in
+// and no verdict yet.
+func NewResult(c *Case) *Result {
 	return &Result{
 		ID: c.ID, Title: c.Title, Group: c.Group, GroupTitle: c.GroupTitle, File: c.File, Line: c.Line,
 		Spec: c.Spec, Level: c.Level, Requirement: c.Requirement, Tags: c.Tags,
