@@ -850,8 +850,17 @@ var authFaults = []*Fault{
 		Command: answer(func(s *Session, c *Command) bool {
 			return c.Verb == "AUTH" && strings.HasPrefix(strings.ToUpper(c.Arg), "CRAM-MD5")
 		}, R(334, "PDEyMzQ1QG14LmV4YW1wbGUudGVzdD4="))},
-	{Name: "auth-538", Doc: "AUTH in plaintext gets the historic 538",
-		Reply: replace(replyTo("AUTH", 530), with(R(538, "5.7.11 Encryption required for requested authentication mechanism")))},
+	{Name: "auth-538", Doc: "PLAIN is offered in plaintext, and using it gets the historic 538",
+		Reply: func(s *Session, c *Command, r *Reply) []*Reply {
+			switch {
+			case c.Verb == "EHLO" && r.Code == 250 && !c.Before.TLS:
+				r = r.Clone()
+				r.addKeyword("AUTH PLAIN LOGIN")
+			case c.Verb == "AUTH" && r.Code == 530:
+				r = R(538, "5.7.11 Encryption required for requested authentication mechanism")
+			}
+			return []*Reply{r}
+		}},
 	{Name: "auth-523", Doc: "AUTH in plaintext gets 523, a code SMTP does not define (go-smtp)",
 		Reply: replace(replyTo("AUTH", 530), with(R(523, "5.7.10 TLS is required")))},
 }
