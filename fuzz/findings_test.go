@@ -4,10 +4,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"testing"
 
 	"github.com/smtpspec/smtpspec/harness"
 )
+
+// reporter is what the helpers need of *testing.F, *testing.T and
+// *testing.B. It is not testing.TB, which the libFuzzer shim of
+// go-118-fuzz-build (OSS-Fuzz) lacks.
+type reporter interface {
+	Helper()
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
 
 // findingsRoot is where findings go: $SMTPSPEC_FUZZ_FINDINGS, or
 // testdata/findings in this package. Tests that provoke findings on purpose
@@ -25,7 +34,7 @@ var findingsRoot = func() string {
 // (copy it to testdata/fuzz/TARGET/ to keep it as a regression input). A
 // later finding of the same class replaces the files, so that minimization
 // leaves the smallest input. It returns the YAML file's path.
-func writeFinding(t testing.TB, target, class string, input, octets []byte, s *harness.Script, meta harness.ScriptCase) string {
+func writeFinding(t reporter, target, class string, input, octets []byte, s *harness.Script, meta harness.ScriptCase) string {
 	t.Helper()
 	dir := filepath.Join(findingsRoot, target)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -615,7 +615,7 @@ func (d *dialogue) sasl(s []byte) []byte {
 func (d *dialogue) transcript() string { return d.log.String() }
 
 // report writes the finding as a case file and returns its path.
-func (rf *remoteFuzzer) report(t testing.TB, fd *remoteFinding) string {
+func (rf *remoteFuzzer) report(t reporter, fd *remoteFinding) string {
 	d := fd.d
 	if d == nil {
 		d = &dialogue{start: harness.StartConnect} // nothing was recorded
@@ -653,7 +653,7 @@ func findingsDirOf(path string) string {
 
 // remoteSeeds are FuzzRemote's seeds: the catalogue's cases (their start
 // preset and octets) and the session seeds' hand-made dialogues.
-func remoteSeeds(tb testing.TB) [][]byte {
+func remoteSeeds(tb reporter) [][]byte {
 	var seeds [][]byte
 	rev := map[harness.Start]byte{}
 	for i, s := range remoteStarts {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"testing"
 
 	"github.com/smtpspec/smtpspec/harness"
 )
@@ -43,7 +42,7 @@ func corpusDir() string {
 
 // corpusFiles returns the contents of go-fuzz-corpus/NAME/corpus, sorted by
 // file name, keeping every step-th file; nil when the corpus is absent.
-func corpusFiles(tb testing.TB, name string, step int) [][]byte {
+func corpusFiles(tb reporter, name string, step int) [][]byte {
 	dir := corpusDir()
 	if dir == "" {
 		tb.Logf("go-fuzz-corpus not found (../shared/go-fuzz-corpus or $SMTPSPEC_GO_FUZZ_CORPUS): seeding from the catalogue only")
@@ -91,7 +90,7 @@ func seedProfile() harness.Profile {
 
 // catalogueScripts returns every built-in case as a start preset and its
 // writes.
-func catalogueScripts(tb testing.TB) []*harness.Script {
+func catalogueScripts(tb reporter) []*harness.Script {
 	cat, err := harness.Builtin()
 	if err != nil {
 		tb.Fatalf("catalogue: %v", err)
@@ -112,7 +111,7 @@ func catalogueScripts(tb testing.TB) []*harness.Script {
 // sessionSeeds returns FuzzSession inputs: the catalogue (plain and with
 // writes coalesced), hand-made dialogues, and go-fuzz-corpus messages sent
 // as DATA (as they are, and with CRLF line ends).
-func sessionSeeds(tb testing.TB) [][]byte {
+func sessionSeeds(tb reporter) [][]byte {
 	var seeds [][]byte
 	for _, s := range catalogueScripts(tb) {
 		script := encodeScript(s.Writes)
