@@ -105,6 +105,12 @@ func (p *Proxy) serve(cc net.Conn) {
 	s.sr = harness.NewReplyReader(sc)
 	s.sw = bufio.NewWriterSize(sc, 64<<10)
 	s.run()
+	if s.client != cc { // the TLS layers STARTTLS added
+		s.client.Close()
+		s.server.Close()
+		p.track(s.client, false)
+		p.track(s.server, false)
+	}
 }
 
 // State is what the proxy knows about a session, from the commands it
