@@ -75,17 +75,13 @@ var replyFormatFaults = []*Fault{
 		}},
 	{Name: "code-without-separator", Doc: "the reply code is followed by a colon instead of SP",
 		Reply: replace(replyTo("NOOP"), func(r *Reply) *Reply { r = r.Clone(); r.Last = ":"; return r })},
-	{Name: "multiline-mixed-codes", Doc: "the last line of a multi-line HELP reply carries another code",
-		Reply: replace(replyTo("HELP"), func(r *Reply) *Reply {
-			if len(r.Lines) < 2 {
-				r = r.Clone()
-				r.Lines = append([]string{"commands:"}, r.Lines...)
-			}
+	{Name: "multiline-mixed-codes", Doc: "the last line of a multi-line EHLO reply carries another code",
+		Reply: replace(replyTo("EHLO", 250), func(r *Reply) *Reply {
 			var b bytes.Buffer
 			for i, l := range r.Lines {
 				code, sep := r.Code, "-"
 				if i == len(r.Lines)-1 {
-					code, sep = 250, " "
+					code, sep = 251, " "
 				}
 				fmt.Fprintf(&b, "%d%s%s\r\n", code, sep, l)
 			}
@@ -227,6 +223,8 @@ var ehloFaults = []*Fault{
 		}, R(501, "5.5.4 Domain name too long"))},
 	{Name: "help-500", Doc: "HELP is advertised but not recognised",
 		Command: answer(verb("HELP"), R(500, "5.5.2 Command not recognized"))},
+	{Name: "help-250", Doc: "HELP is answered with 250 (aiosmtpd)",
+		Command: answer(verb("HELP"), R(250, "Supported commands: DATA EHLO HELO MAIL NOOP QUIT RCPT RSET"))},
 	{Name: "bdat-502", Doc: "CHUNKING is advertised but BDAT is not implemented",
 		Command: answer(verb("BDAT"), R(502, "5.5.1 BDAT not implemented"))},
 	{Name: "auth-mechanism-502", Doc: "AUTH with an unknown mechanism gets 502",
@@ -392,16 +390,16 @@ var sequenceFaults = []*Fault{
 		}, with(R(501, "5.5.2 Bad command")))},
 	{Name: "obsolete-commands-run", Doc: "TURN and SAML are answered as if they worked",
 		Command: answer(verb("TURN", "SAML"), R(250, "2.0.0 OK"))},
-	{Name: "exact-verb-match", Doc: "a verb that takes no argument is unrecognised when it has one",
+	{Name: "arguments-refused-502", Doc: "a verb that takes no argument is answered 502 when it has one",
 		Command: answer(func(s *Session, c *Command) bool {
 			return slices.Contains([]string{"NOOP", "RSET", "QUIT", "DATA", "STARTTLS"}, c.Verb) && c.Arg != ""
-		}, R(500, "5.5.2 Command not recognized"))},
+		}, R(502, "5.5.1 Command not implemented with arguments"))},
 	{Name: "trailing-space-refused", Doc: "white space before CRLF makes a command unrecognisable",
 		Command: answer(func(s *Session, c *Command) bool {
 			return len(c.Line) > 0 && (c.Line[len(c.Line)-1] == ' ' || c.Line[len(c.Line)-1] == '\t')
 		}, R(500, "5.5.2 Syntax error"))},
-	{Name: "empty-line-ignored", Doc: "an empty line gets no reply",
-		Command: func(s *Session, c *Command) bool { return c.Kind == "command" && len(c.Line) == 0 }},
+	{Name: "empty-line-as-noop", Doc: "an empty line is taken as a NOOP",
+		Command: answer(func(s *Session, c *Command) bool { return len(c.Line) == 0 }, R(250, "2.0.0 OK"))},
 	{Name: "syntax-errors-500", Doc: "every syntax error is reported as 500",
 		Reply: replace(func(c *Command, r *Reply) bool { return r.Code == 501 }, recode(500))},
 }
@@ -637,6 +635,8 @@ var informationalFaults = []*Fault{
 		Command: answer(verb("VRFY"), R(250, "2.1.5 OK"))},
 	{Name: "vrfy-550-always", Doc: "VRFY refuses every address, existing or not",
 		Command: answer(verb("VRFY"), R(550, "5.1.1 User unknown"))},
+	{Name: "expn-unadvertised-works", Doc: "EXPN expands a list although the EHLO reply does not list EXPN",
+		Command: answer(verb("EXPN"), R(250, "2.1.5 <postmaster@example.test>"))},
 	{Name: "expn-needs-auth", Doc: "EXPN is refused with 530",
 		Command: answer(verb("EXPN"), R(530, "5.7.0 Authentication required"))},
 	{Name: "vrfy-resets-transaction", Doc: "VRFY throws the open transaction away",
