@@ -14,7 +14,11 @@
 #     against the shim's subset of testing) becomes a package file;
 #   - a file imports the shim, so that go.mod can require it.
 # Each target is then built as compile_native_go_fuzzer does for a fuzzing
-# (not coverage) build, and gets the token dictionary.
+# (not coverage) build, and gets the token dictionary. Only the file that
+# holds the target is switched to the shim, so the helpers take a small
+# interface (reporter in fuzz/findings_test.go), never *testing.T.
+
+set -eu
 
 SRC=${SRC:-$(cd "$(dirname "$0")/.." && pwd)/..}
 OUT=${OUT:-$PWD/out}
@@ -24,7 +28,7 @@ LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer}
 REPO=${REPO:-$SRC/smtpspec}
 
 # The in-process targets; FuzzRemote needs a server of its own to talk to.
-TARGETS="FuzzReplyParser FuzzCommandParser FuzzSession FuzzData FuzzDifferential"
+TARGETS=${TARGETS:-"FuzzReplyParser FuzzCommandParser FuzzSession FuzzData FuzzDifferential"}
 
 mkdir -p "$OUT"
 work=$(mktemp -d)

@@ -654,6 +654,9 @@ func findingsDirOf(path string) string {
 // remoteSeeds are FuzzRemote's seeds: the catalogue's cases (their start
 // preset and octets) and the session seeds' hand-made dialogues.
 func remoteSeeds(tb reporter) [][]byte {
+	if !seeding() {
+		return nil
+	}
 	var seeds [][]byte
 	rev := map[harness.Start]byte{}
 	for i, s := range remoteStarts {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
+	"testing"
 
 	"github.com/smtpspec/smtpspec/harness"
 )
@@ -40,9 +42,17 @@ func corpusDir() string {
 	}
 }
 
+// seeding reports whether seeds are wanted: under go test, and not in a
+// libFuzzer build (OSS-Fuzz), where f.Add does nothing and the target
+// function runs for every input.
+func seeding() bool { return testing.Testing() }
+
 // corpusFiles returns the contents of go-fuzz-corpus/NAME/corpus, sorted by
 // file name, keeping every step-th file; nil when the corpus is absent.
 func corpusFiles(tb reporter, name string, step int) [][]byte {
+	if !seeding() {
+		return nil
+	}
 	dir := corpusDir()
 	if dir == "" {
 		tb.Logf("go-fuzz-corpus not found (../shared/go-fuzz-corpus or $SMTPSPEC_GO_FUZZ_CORPUS): seeding from the catalogue only")
@@ -91,33 +101,51 @@ func seedProfile() harness.Profile {
 // catalogueScripts returns every built-in case as a start preset and its
 // writes.
 func catalogueScripts(tb reporter) []*harness.Script {
-	cat, err := harness.Builtin()
+	if !seeding() {
+		return nil
+	}
+	scripts, err := loadCatalogueScripts()
 	if err != nil {
 		tb.Fatalf("catalogue: %v", err)
+	}
+	return scripts
+}
+
+// loadCatalogueScripts expands the catalogue once per process, leaving out
+// cases that send more than a script may hold (the megabyte SIZE cases).
+var loadCatalogueScripts = sync.OnceValues(func() ([]*harness.Script, error) {
+	cat, err := harness.Builtin()
+	if err != nil {
+		return nil, err
 	}
 	info := &harness.TargetInfo{EHLO: []string{"SIZE 10485760"}}
 	var out []*harness.Script
 	for _, c := range cat.Cases {
 		s, err := harness.ScriptOf(c, seedProfile(), info)
 		if err != nil {
-			tb.Logf("seed from %s: %v", c.ID, err)
-			continue
+			continue // a variable the seed profile lacks
 		}
-		out = append(out, s)
+		n := 0
+		for _, w := range s.Writes {
+			n += len(w.Data)
+		}
+		if n <= maxScript {
+			out = append(out, s)
+		}
 	}
-	return out
-}
+	return out, nil
+})
 
 // sessionSeeds returns FuzzSession inputs: the catalogue (plain and with
 // writes coalesced), hand-made dialogues, and go-fuzz-corpus messages sent
 // as DATA (as they are, and with CRLF line ends).
 func sessionSeeds(tb reporter) [][]byte {
+	if !seeding() {
+		return nil
+	}
 	var seeds [][]byte
 	for _, s := range catalogueScripts(tb) {
 		script := encodeScript(s.Writes)
-		if len(script) > maxScript {
-			continue // bodies of megabytes: the size cases, not fuzz seeds
-		}
 		seeds = append(seeds, append([]byte{presetOf[s.Start]}, script...))
 		seeds = append(seeds, append([]byte{presetOf[s.Start] | startCoalesce | startFewErrors}, script...))
 	}

@@ -172,6 +172,16 @@ func runJobs(jobs chan func()) {
 	}
 }
 
+// watchdogAfter bounds one session: past it the process panics with every
+// goroutine's stack, so that a deadlock becomes a crash with a reproducer
+// ($SMTPSPEC_FUZZ_WATCHDOG overrides the default of 30s).
+var watchdogAfter = func() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("SMTPSPEC_FUZZ_WATCHDOG")); err == nil && d > 0 {
+		return d
+	}
+	return 30 * time.Second
+}()
+
 // replyTimeout is how long the client waits for a reply the server owes
 // before it calls the server hung. In-process replies take microseconds;
 // the margin is for loaded CI machines and -race.
@@ -223,6 +233,12 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 		go runJobs(serverJobs)
 		go runJobs(writerJobs)
 	})
+	watchdog := time.AfterFunc(watchdogAfter, func() {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		panic(fmt.Sprintf("fuzz: a session ran for %v (deadlock or hang):\n%s", watchdogAfter, buf))
+	})
+	defer watchdog.Stop()
 	v.store.Reset()
 	before := runtime.NumGoroutine()
 	res := &sessionResult{units: units, script: joined(units)}
@@ -412,7 +428,7 @@ func goroutinesAbove(n int) string {
 }
 
 // reportSession fails t with the finding and writes it as a case file.
-func reportSession(t *testing.T, in []byte, res *sessionResult) {
+func reportSession(t reporter, in []byte, res *sessionResult) {
 	t.Helper()
 	var tr strings.Builder
 	for _, u := range res.units {
