@@ -18,8 +18,11 @@ const (
 // false when the connection failed during the exchange.
 func (c *conn) handleAUTH(arg string) bool {
 	switch {
-	case !c.esmtp:
+	case c.helo == "":
 		c.replyErr(errBadSequenceHelo)
+		return true
+	case !c.esmtp:
+		c.replyErr(errNeedEHLO)
 		return true
 	case c.authUser != "":
 		c.replyErr(errAuthTwice)

@@ -70,6 +70,8 @@ func (c *conn) handleBDAT(arg string) bool {
 	switch {
 	case perr != nil:
 		refusal = asReply(perr)
+	case !c.esmtp:
+		refusal = errNeedEHLO
 	case !c.tx.active:
 		refusal = errNeedMail
 	case len(c.tx.rcpts) == 0:

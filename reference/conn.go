@@ -268,6 +268,10 @@ func (c *conn) handleMAIL(arg string) {
 		c.replyErr(asReply(err))
 		return
 	}
+	if e := c.checkMailParams(&opts); e != nil {
+		c.replyErr(e)
+		return
+	}
 	if max := c.srv.cfg.MaxMessageSize; max > 0 && opts.Size > max {
 		c.replyErr(errorf(CodeExceededStorage, "5.3.4", "Declared size exceeds the fixed maximum of %d octets", max))
 		return
@@ -284,6 +288,20 @@ func (c *conn) handleMAIL(arg string) {
 	c.reply(CodeOK, "2.1.0", "Sender OK")
 }
 
+// checkMailParams refuses, with 555 (RFC 5321 §4.1.1.11), parameters of
+// extensions this session has not been offered: any parameter after HELO,
+// and AUTH= where AUTH is not advertised (RFC 4954 §5 ties the parameter to
+// the extension).
+func (c *conn) checkMailParams(o *MailOptions) *SMTPError {
+	switch {
+	case !c.esmtp && o.present():
+		return errParamsNeedEHLO
+	case o.Auth != "" && !c.srv.authOffered(c.tlsState != nil):
+		return errAuthParamNotOffered
+	}
+	return nil
+}
+
 // handleRCPT adds a recipient after the relay and mailbox checks.
 func (c *conn) handleRCPT(arg string) {
 	if !c.tx.active {
@@ -293,6 +311,10 @@ func (c *conn) handleRCPT(arg string) {
 	to, opts, err := ParseRcptTo(arg, c.tx.opts.SMTPUTF8)
 	if err != nil {
 		c.replyErr(asReply(err))
+		return
+	}
+	if !c.esmtp && (opts.Notify != nil || opts.ORCPT != "") {
+		c.replyErr(errParamsNeedEHLO)
 		return
 	}
 	if len(c.tx.rcpts) >= c.srv.cfg.MaxRecipients {

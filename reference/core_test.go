@@ -44,6 +44,9 @@ func TestSession(t *testing.T) {
 		}},
 		{name: "noop-args-ignored", steps: []step{s("NOOP hello world\r\n", "250 2.0.0")}},
 		{name: "noop-trailing-space", steps: []step{s("NOOP   \r\n", "250")}},
+		{name: "trailing-tab-after-verb", ehlo: true, steps: []step{
+			s("NOOP\t\r\n", "250"), s("RSET\t\r\n", "250"), s("HELP \t\r\n", "214"),
+		}},
 		{name: "vrfy-252", steps: []step{
 			s("VRFY user\r\nVRFY nouser\r\n", "252 2.5.0", "252 2.5.0"), s("VRFY\r\n", "501 5.5.4"),
 		}},
@@ -129,6 +132,11 @@ func TestTransaction(t *testing.T) {
 		}},
 		{name: "space-after-colon-501", ehlo: true, steps: []step{s("MAIL FROM: <a@x.example>\r\n", "501")}},
 		{name: "mail-trailing-space", ehlo: true, steps: []step{s("MAIL FROM:<a@x.example> \r\n", "250")}},
+		{name: "parameters-need-ehlo", steps: []step{
+			s("HELO c.example\r\n", "250"), s("MAIL FROM:<a@x.example> BODY=8BITMIME\r\n", "555 5.5.4"),
+			s("MAIL FROM:<a@x.example>\r\n", "250"), s("RCPT TO:<user@example.test> NOTIFY=NEVER\r\n", "555 5.5.4"),
+			s("RCPT TO:<user@example.test>\r\n", "250"), s("BDAT 3 LAST\r\nabc", "503 5.5.1"), s("NOOP\r\n", "250"),
+		}},
 		{name: "verbs-case-insensitive", ehlo: true, steps: []step{
 			s("mail from:<a@x.example>\r\nrcpt To:<user@example.test>\r\ndAtA\r\n", "250", "250", "354"),
 			s(".\r\n", "250"),

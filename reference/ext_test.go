@@ -205,10 +205,16 @@ func TestAUTH(t *testing.T) {
 			s("AUTH PLAIN "+plainIR+"\r\n", "235"),
 			s("MAIL FROM:<a@x.example>\r\nRCPT TO:<b@external.invalid>\r\n", "250", "250"),
 		}},
-		{name: "mail-auth-param", ehlo: true, steps: []step{
+		{name: "mail-auth-param", cfg: insecureAuth, ehlo: true, steps: []step{
 			s("MAIL FROM:<a@x.example> AUTH=<>\r\n", "250"), s("RSET\r\n", "250"),
 			s("MAIL FROM:<a@x.example> AUTH=a+2Bb@x.example\r\n", "250"), s("RSET\r\n", "250"),
 			s("MAIL FROM:<a@x.example> AUTH=a+2b\r\n", "501"),
+		}},
+		{name: "mail-auth-param-not-offered", ehlo: true, steps: []step{
+			s("MAIL FROM:<a@x.example> AUTH=<>\r\n", "555 5.5.4"), s("MAIL FROM:<a@x.example>\r\n", "250"),
+		}},
+		{name: "auth-after-helo", cfg: insecureAuth, steps: []step{
+			s("HELO c.example\r\n", "250"), s("AUTH PLAIN "+plainIR+"\r\n", "503 5.5.1"),
 		}},
 	})
 }

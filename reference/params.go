@@ -107,6 +107,11 @@ func ParseMailFrom(arg string) (Path, MailOptions, error) {
 	return p, opts, nil
 }
 
+// present reports whether any parameter was given.
+func (o *MailOptions) present() bool {
+	return o.Size != 0 || o.Body != "" || o.SMTPUTF8 || o.Ret != "" || o.EnvID != "" || o.Auth != ""
+}
+
 // set validates one MAIL parameter and records it.
 func (o *MailOptions) set(pr Param) error {
 	switch pr.Keyword {

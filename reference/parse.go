@@ -43,6 +43,9 @@ var knownVerbs = []string{
 // argument. It fails with a 500 *SMTPError for an empty line or an unknown
 // verb; the returned Command still carries what was read.
 func ParseCommand(line []byte) (Command, error) {
+	// Trailing white space is tolerated (RFC 5321 §4.1.1), also right
+	// after a verb that takes no argument ("NOOP<TAB>").
+	line = bytes.TrimRight(line, " \t")
 	if len(line) == 0 {
 		return Command{}, errEmptyCommand
 	}
@@ -53,7 +56,7 @@ func ParseCommand(line []byte) (Command, error) {
 	}
 	cmd := Command{Verb: verb}
 	if hasArg {
-		cmd.Arg = string(bytes.TrimRight(rest, " \t"))
+		cmd.Arg = string(rest)
 	}
 	return cmd, nil
 }

@@ -101,43 +101,45 @@ func errorf(code int, enhanced, format string, args ...any) *SMTPError {
 
 // Replies that carry no per-call data are allocated once.
 var (
-	errBadSequenceHelo  = &SMTPError{CodeBadSequence, "5.5.1", "Send EHLO or HELO first"}
-	errNestedMail       = &SMTPError{CodeBadSequence, "5.5.1", "Nested MAIL command"}
-	errNeedMail         = &SMTPError{CodeBadSequence, "5.5.1", "Need MAIL command first"}
-	errNeedRcpt         = &SMTPError{CodeBadSequence, "5.5.1", "Need RCPT command first (no valid recipients)"}
-	errUnknownCommand   = &SMTPError{CodeSyntaxError, "5.5.2", "Command not recognized"}
-	errEmptyCommand     = &SMTPError{CodeSyntaxError, "5.5.2", "Empty command line"}
-	errLineTooLong      = &SMTPError{CodeSyntaxError, "5.5.2", "Line too long"}
-	errAuthLineTooLong  = &SMTPError{CodeSyntaxError, "5.5.6", "Authentication exchange line is too long"}
-	errNoArgsAllowed    = &SMTPError{CodeParamSyntax, "5.5.4", "Syntax error: no arguments allowed"}
-	errNotImplemented   = &SMTPError{CodeNotImplemented, "5.5.1", "Command not implemented"}
-	errTooManyRcpts     = &SMTPError{CodeInsufficientStorage, "4.5.3", "Too many recipients"}
-	errRelayDenied      = &SMTPError{CodeMailboxUnavailable, "5.7.1", "Relaying denied"}
-	errNoSuchUser       = &SMTPError{CodeMailboxUnavailable, "5.1.1", "No such user here"}
-	errTooBig           = &SMTPError{CodeExceededStorage, "5.3.4", "Message too big for system"}
-	errBareCRLF         = &SMTPError{CodeTransactionFailed, "5.6.0", "Message data contains a bare CR or LF; lines must end with CRLF"}
-	errDataLineTooLong  = &SMTPError{CodeSyntaxError, "5.5.2", "Line too long in message data (limit 1000 octets with CRLF)"}
-	errStoreFailed      = &SMTPError{CodeLocalError, "4.3.0", "Local error in processing"}
-	errTooManyErrors    = &SMTPError{CodeServiceUnavailable, "4.7.0", "Too many errors, closing connection"}
-	errShuttingDown     = &SMTPError{CodeServiceUnavailable, "4.3.2", "Service shutting down, closing connection"}
-	errTooManyConns     = &SMTPError{CodeServiceUnavailable, "4.3.2", "Too many connections, try again later"}
-	errCommandTimeout   = &SMTPError{CodeServiceUnavailable, "4.4.2", "Timeout waiting for command, closing connection"}
-	errDataTimeout      = &SMTPError{CodeServiceUnavailable, "4.4.2", "Timeout waiting for data, closing connection"}
-	errInternal         = &SMTPError{CodeServiceUnavailable, "4.3.0", "Internal server error, closing connection"}
-	errBinaryNeedsBDAT  = &SMTPError{CodeBadSequence, "5.5.1", "BODY=BINARYMIME requires BDAT"}
-	errDataAfterBDAT    = &SMTPError{CodeBadSequence, "5.5.1", "DATA not allowed after BDAT"}
-	errParamsNeedEHLO   = &SMTPError{CodeParamsNotRecognized, "5.5.4", "Parameters not allowed after HELO"}
-	errUTF8NotAllowed   = &SMTPError{CodeMailboxNameNotAllowed, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter"}
-	errTLSActive        = &SMTPError{CodeBadSequence, "5.5.1", "TLS already active"}
-	errTLSInTransaction = &SMTPError{CodeBadSequence, "5.5.1", "STARTTLS not allowed during a mail transaction"}
-	errTLSUnavailable   = &SMTPError{CodeTLSUnavailable, "4.7.0", "TLS not available"}
-	errAuthNeedsTLS     = &SMTPError{CodeAuthRequired, "5.7.0", "Must issue a STARTTLS command first"}
-	errAuthTwice        = &SMTPError{CodeBadSequence, "5.5.1", "Already authenticated"}
-	errAuthInTx         = &SMTPError{CodeBadSequence, "5.5.1", "AUTH not allowed during a mail transaction"}
-	errAuthCancelled    = &SMTPError{CodeParamSyntax, "5.7.0", "Authentication cancelled"}
-	errAuthBadBase64    = &SMTPError{CodeParamSyntax, "5.5.2", "Invalid base64 data"}
-	errAuthMechanism    = &SMTPError{CodeParamNotImplemented, "5.5.4", "Unrecognized authentication mechanism"}
-	errAuthFailed       = &SMTPError{CodeAuthFailed, "5.7.8", "Authentication credentials invalid"}
+	errBadSequenceHelo     = &SMTPError{CodeBadSequence, "5.5.1", "Send EHLO or HELO first"}
+	errNestedMail          = &SMTPError{CodeBadSequence, "5.5.1", "Nested MAIL command"}
+	errNeedMail            = &SMTPError{CodeBadSequence, "5.5.1", "Need MAIL command first"}
+	errNeedRcpt            = &SMTPError{CodeBadSequence, "5.5.1", "Need RCPT command first (no valid recipients)"}
+	errUnknownCommand      = &SMTPError{CodeSyntaxError, "5.5.2", "Command not recognized"}
+	errEmptyCommand        = &SMTPError{CodeSyntaxError, "5.5.2", "Empty command line"}
+	errLineTooLong         = &SMTPError{CodeSyntaxError, "5.5.2", "Line too long"}
+	errAuthLineTooLong     = &SMTPError{CodeSyntaxError, "5.5.6", "Authentication exchange line is too long"}
+	errNoArgsAllowed       = &SMTPError{CodeParamSyntax, "5.5.4", "Syntax error: no arguments allowed"}
+	errNotImplemented      = &SMTPError{CodeNotImplemented, "5.5.1", "Command not implemented"}
+	errTooManyRcpts        = &SMTPError{CodeInsufficientStorage, "4.5.3", "Too many recipients"}
+	errRelayDenied         = &SMTPError{CodeMailboxUnavailable, "5.7.1", "Relaying denied"}
+	errNoSuchUser          = &SMTPError{CodeMailboxUnavailable, "5.1.1", "No such user here"}
+	errTooBig              = &SMTPError{CodeExceededStorage, "5.3.4", "Message too big for system"}
+	errBareCRLF            = &SMTPError{CodeTransactionFailed, "5.6.0", "Message data contains a bare CR or LF; lines must end with CRLF"}
+	errDataLineTooLong     = &SMTPError{CodeSyntaxError, "5.5.2", "Line too long in message data (limit 1000 octets with CRLF)"}
+	errStoreFailed         = &SMTPError{CodeLocalError, "4.3.0", "Local error in processing"}
+	errTooManyErrors       = &SMTPError{CodeServiceUnavailable, "4.7.0", "Too many errors, closing connection"}
+	errShuttingDown        = &SMTPError{CodeServiceUnavailable, "4.3.2", "Service shutting down, closing connection"}
+	errTooManyConns        = &SMTPError{CodeServiceUnavailable, "4.3.2", "Too many connections, try again later"}
+	errCommandTimeout      = &SMTPError{CodeServiceUnavailable, "4.4.2", "Timeout waiting for command, closing connection"}
+	errDataTimeout         = &SMTPError{CodeServiceUnavailable, "4.4.2", "Timeout waiting for data, closing connection"}
+	errInternal            = &SMTPError{CodeServiceUnavailable, "4.3.0", "Internal server error, closing connection"}
+	errBinaryNeedsBDAT     = &SMTPError{CodeBadSequence, "5.5.1", "BODY=BINARYMIME requires BDAT"}
+	errDataAfterBDAT       = &SMTPError{CodeBadSequence, "5.5.1", "DATA not allowed after BDAT"}
+	errParamsNeedEHLO      = &SMTPError{CodeParamsNotRecognized, "5.5.4", "Parameters not allowed after HELO"}
+	errAuthParamNotOffered = &SMTPError{CodeParamsNotRecognized, "5.5.4", "AUTH parameter needs the AUTH extension, not offered here"}
+	errNeedEHLO            = &SMTPError{CodeBadSequence, "5.5.1", "Send EHLO first: this command is an ESMTP extension"}
+	errUTF8NotAllowed      = &SMTPError{CodeMailboxNameNotAllowed, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter"}
+	errTLSActive           = &SMTPError{CodeBadSequence, "5.5.1", "TLS already active"}
+	errTLSInTransaction    = &SMTPError{CodeBadSequence, "5.5.1", "STARTTLS not allowed during a mail transaction"}
+	errTLSUnavailable      = &SMTPError{CodeTLSUnavailable, "4.7.0", "TLS not available"}
+	errAuthNeedsTLS        = &SMTPError{CodeAuthRequired, "5.7.0", "Must issue a STARTTLS command first"}
+	errAuthTwice           = &SMTPError{CodeBadSequence, "5.5.1", "Already authenticated"}
+	errAuthInTx            = &SMTPError{CodeBadSequence, "5.5.1", "AUTH not allowed during a mail transaction"}
+	errAuthCancelled       = &SMTPError{CodeParamSyntax, "5.7.0", "Authentication cancelled"}
+	errAuthBadBase64       = &SMTPError{CodeParamSyntax, "5.5.2", "Invalid base64 data"}
+	errAuthMechanism       = &SMTPError{CodeParamNotImplemented, "5.5.4", "Unrecognized authentication mechanism"}
+	errAuthFailed          = &SMTPError{CodeAuthFailed, "5.7.8", "Authentication credentials invalid"}
 )
 
 // asReply returns the reply for a parser error: the *SMTPError itself, or

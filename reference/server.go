@@ -172,10 +172,16 @@ func (s *Server) keywords(tlsActive bool) []string {
 	if !tlsActive {
 		kw = append(kw, "STARTTLS")
 	}
-	if tlsActive || s.cfg.AllowInsecureAuth {
+	if s.authOffered(tlsActive) {
 		kw = append(kw, "AUTH PLAIN LOGIN")
 	}
 	return kw
+}
+
+// authOffered reports whether EHLO lists AUTH: under TLS, or in plaintext
+// when explicitly allowed.
+func (s *Server) authOffered(tlsActive bool) bool {
+	return tlsActive || s.cfg.AllowInsecureAuth
 }
 
 // Backend returns the backend in use (the MemoryStore made by New when
