@@ -23,9 +23,12 @@ func FuzzData(f *testing.F) {
 			f.Add(append([]byte{mode}, tokenize([]byte(s))...))
 		}
 	}
+	var msgs [][]byte
 	for _, msg := range append(corpusFiles(f, "mail", 2), corpusFiles(f, "mime", 2)...) {
-		f.Add(append([]byte{0}, tokenize(toCRLF(msg))...))
-		f.Add(append([]byte{dataBDAT}, tokenize(msg)...))
+		msgs = append(msgs, append([]byte{0}, tokenize(toCRLF(msg))...), append([]byte{dataBDAT}, tokenize(msg)...))
+	}
+	for _, s := range sampled(msgs, 8) {
+		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) == 0 {

@@ -179,8 +179,8 @@ func readCRLF(br *bufio.Reader) (string, error) {
 // the FuzzRemote seeds that keeps inputs reaching new reply-code sequences,
 // as the coverage feedback makes go test -fuzz do.
 func TestFuzzRemote_findsFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fuzzes for seconds")
+	if testing.Short() || raceEnabled {
+		t.Skip("fuzzes for seconds; .ci/run's fuzz section runs it without -race")
 	}
 	for _, fault := range []string{"crash", "hang", "malformed"} {
 		t.Run(fault, func(t *testing.T) {

@@ -19,6 +19,19 @@ import (
 // alone and say so. `smtpspec fuzz-corpus` writes the same corpus as Go's
 // "go test fuzz v1" files for `go test -fuzz`.
 
+// sampled keeps every n-th seed under the race detector, where each
+// session costs many times more, and all of them otherwise.
+func sampled(seeds [][]byte, n int) [][]byte {
+	if !raceEnabled {
+		return seeds
+	}
+	var out [][]byte
+	for i := 0; i < len(seeds); i += n {
+		out = append(out, seeds[i])
+	}
+	return out
+}
+
 // corpusDir returns the go-fuzz-corpus directory, or "".
 func corpusDir() string {
 	if d := os.Getenv("SMTPSPEC_GO_FUZZ_CORPUS"); d != "" {
