@@ -144,6 +144,7 @@ var proofs = map[string]string{
 	"rfc5321/4.1.1/path-without-brackets":                   "mail-syntax-lax",
 	"rfc5321/4.1.1/trailing-space-mail":                     "trailing-space-refused",
 	"rfc5321/4.1.1/trailing-space-noop":                     "trailing-space-refused",
+	"rfc5321/4.1.1/trailing-tab-noop":                       "trailing-space-refused",
 	"rfc5321/4.1.1/unknown-parameter-555":                   "mail-syntax-lax",
 	"rfc5321/4.1.1/unknown-rcpt-parameter-555":              "rcpt-syntax-lax",
 	"rfc5321/4.1.1.1/auth-advertised-works":                 "auth-mechanism-502",
