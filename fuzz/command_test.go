@@ -58,16 +58,19 @@ func checkCommand(line []byte) error {
 		return fmt.Errorf("ParseCommand: %w", err)
 	}
 	arg := string(line)
+	// Trailing white space is tolerated (RFC 5321 §4.1.1), also right
+	// after a verb.
+	trimmed := strings.TrimRight(string(line), " \t")
 	if err == nil {
-		if !slices.Contains(knownVerbs, cmd.Verb) || !hasPrefixFold(string(line), cmd.Verb) {
+		if !slices.Contains(knownVerbs, cmd.Verb) || !hasPrefixFold(trimmed, cmd.Verb) {
 			return fmt.Errorf("ParseCommand = %+v: not a known verb that starts the line", cmd)
 		}
 		want := ""
-		if rest := line[len(cmd.Verb):]; len(rest) > 0 {
+		if rest := trimmed[len(cmd.Verb):]; len(rest) > 0 {
 			if rest[0] != ' ' {
 				return fmt.Errorf("ParseCommand = %+v: the verb is not followed by SP", cmd)
 			}
-			want = strings.TrimRight(string(rest[1:]), " \t")
+			want = rest[1:]
 		}
 		if cmd.Arg != want {
 			return fmt.Errorf("ParseCommand: Arg = %q, want %q", cmd.Arg, want)

@@ -182,11 +182,13 @@ func (m *model) frame() {
 				continue
 			}
 			u := &munit{kind: kLine, end: m.pos, line: line}
-			word, arg, hasSP := strings.Cut(line, " ")
+			// Trailing white space is tolerated (RFC 5321 §4.1.1), also
+			// right after a verb ("NOOP<TAB>").
+			word, arg, hasSP := strings.Cut(strings.TrimRight(line, " \t"), " ")
 			if v := strings.ToUpper(word); slices.Contains(knownVerbs, v) {
 				u.verb = v
 			}
-			u.arg, u.hasSP = strings.TrimRight(arg, " \t"), hasSP
+			u.arg, u.hasSP = arg, hasSP
 			if len(line)+2 > maxAuthLine || (len(line)+2 > maxCommandLine && u.verb != "AUTH") {
 				u.verb = "" // too long: 500 whatever it says
 			}
@@ -534,6 +536,8 @@ func (m *model) judgeChunk(u *munit) ([]int, string) {
 	switch {
 	case u.bdat != 0:
 		return []int{501}, "RFC 3030 §2: BDAT chunk-size [SP LAST]"
+	case m.helo != 2:
+		return []int{503}, "RFC 3030 §2: CHUNKING is an extension, offered after EHLO only (the chunk is still read)"
 	case !m.tx:
 		return []int{503}, "RFC 3030 §2: BDAT without MAIL"
 	case m.rcpts == 0:
