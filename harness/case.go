@@ -69,7 +69,7 @@ type Case struct {
 	Requirement string   // one sentence, our words
 	Tags        []string //
 	Catalogue   []string // rows of the requirements catalogue this case covers
-	Requires    []string // EHLO keywords the target must advertise
+	Requires    []string // EHLO keywords the target must advertise; "AUTH LOGIN" also needs the parameter
 	Start       Start
 	Steps       []Step
 	Quit        bool // send QUIT after the last step and expect 221 (default true)
@@ -110,6 +110,7 @@ type Expect struct {
 	Lenient  []int  // codes that are tolerated, giving verdict non-strict
 	Enhanced string // "5.5.1", or a pattern with x: "5.x.x", "5.5.x"
 	Text     *regexp.Regexp
+	Wire     *regexp.Regexp // over the raw octets of the reply, CRLFs included
 	Lines    int   // exact number of reply lines, when > 0
 	Multi    *bool // multi-line (true) or single-line (false)
 	Has      []string

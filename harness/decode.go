@@ -13,7 +13,7 @@ var (
 	fileFields     = []string{"group", "title", "spec", "tags", "cases"}
 	caseFields     = []string{"id", "title", "spec", "level", "requirement", "tags", "catalogue", "requires", "start", "steps", "quit"}
 	stepFields     = []string{"send", "raw", "pipeline", "tls", "pause", "expect", "outcomes", "delivered"}
-	expectFields   = []string{"code", "lenient", "enhanced", "text", "lines", "multiline", "has", "lacks", "any", "closed", "more", "silence"}
+	expectFields   = []string{"code", "lenient", "enhanced", "text", "wire", "lines", "multiline", "has", "lacks", "any", "closed", "more", "silence"}
 	outcomeFields  = []string{"name", "verdict", "expect"}
 	deliveryFields = []string{"from", "to", "data"}
 )
@@ -70,6 +70,8 @@ var (
 	groupRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*(/[a-z0-9][a-z0-9.-]*)*$`)
 	idRE      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	keywordRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]*$`)
+	// requirementRE is a keyword, or a keyword and one of its parameters.
+	requirementRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]*( [A-Z0-9][A-Z0-9_=.-]*)?$`)
 	enhRE     = regexp.MustCompile(`^[245]\.(x|0|[1-9][0-9]{0,2})\.(x|0|[1-9][0-9]{0,2})$`)
 )
 
@@ -133,8 +135,8 @@ func (d *decoder) case_(n *yaml.Node, fileSpec, fileTags []string) *Case {
 	if v := f["requires"]; v != nil {
 		c.Requires = d.strs(v, "requires")
 		for _, k := range c.Requires {
-			if !keywordRE.MatchString(k) {
-				d.errorf(v, "requires", "%q is not an upper-case EHLO keyword", k)
+			if !requirementRE.MatchString(k) {
+				d.errorf(v, "requires", "%q is not an upper-case EHLO keyword, optionally with one parameter (\"AUTH LOGIN\")", k)
 			}
 		}
 	}
@@ -342,6 +344,13 @@ func (d *decoder) expect(n *yaml.Node, inOutcome bool) Expect {
 			d.errorf(v, "text", "bad regular expression: %v", err)
 		}
 		e.Text = re
+	}
+	if v := f["wire"]; v != nil {
+		re, err := regexp.Compile(d.str(v, "wire"))
+		if err != nil {
+			d.errorf(v, "wire", "bad regular expression: %v", err)
+		}
+		e.Wire = re
 	}
 	if v := f["lines"]; v != nil {
 		if e.Lines = d.integer(v, "lines"); e.Lines < 1 {

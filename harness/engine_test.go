@@ -80,7 +80,7 @@ func scripted(replies map[string]string) func(net.Conn) {
 }
 
 var fakeReplies = map[string]string{
-	"EHLO":    "250-fake.example\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n",
+	"EHLO":    "250-fake.example\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n250 ENHANCEDSTATUSCODES\r\n",
 	"NOOP":    "250 2.0.0 ok\r\n",
 	"LENIENT": "502 5.5.1 not implemented\r\n",
 	"ACCEPT":  "250 2.0.0 fine\r\n",
@@ -119,7 +119,11 @@ cases:
   - {id: silence, title: t, level: MUST, requirement: r, steps: [{send: SILENT, expect: {silence: 100ms}}, {send: NOOP, expect: 250}]}
   - {id: silence-broken, title: t, level: MUST, requirement: r, steps: [{send: NOOP, expect: {silence: 100ms}}]}
   - {id: pipeline, title: t, level: MUST, requirement: r, steps: [{pipeline: [NOOP, ACCEPT, LENIENT], expect: [250, 250, {code: 502}]}]}
-  - {id: keywords, title: t, level: MUST, requirement: r, start: greeting, steps: [{send: EHLO x, expect: {code: 250, has: [PIPELINING], lacks: [STARTTLS], lines: 3}}]}
+  - {id: keywords, title: t, level: MUST, requirement: r, start: greeting, steps: [{send: EHLO x, expect: {code: 250, has: [PIPELINING], lacks: [STARTTLS], lines: 4}}]}
+  - {id: wire, title: t, level: MUST, requirement: r, steps: [{send: NOOP, expect: {code: 250, wire: '^250 2\.0\.0 ok\r\n$'}}]}
+  - {id: wire-wrong, title: t, level: MUST, requirement: r, steps: [{send: NOOP, expect: {code: 250, wire: '^250 \r\n$'}}]}
+  - {id: mechanism, title: t, level: MUST, requirement: r, requires: [AUTH PLAIN], steps: [{send: NOOP, expect: 250}]}
+  - {id: mechanism-missing, title: t, level: MUST, requirement: r, requires: [AUTH LOGIN], steps: [{send: NOOP, expect: 250}]}
   - {id: keywords-wrong, title: t, level: MUST, requirement: r, start: greeting, steps: [{send: EHLO x, expect: {code: 250, has: [CHUNKING]}}]}
   - {id: unimplemented, title: t, level: MUST, requirement: r, requires: [CHUNKING], steps: [{send: NOOP, expect: 250}]}
   - {id: needs-auth, title: t, level: MUST, requirement: r, steps: [{send: "AUTH PLAIN ${auth_plain}", expect: 235}]}
@@ -174,6 +178,7 @@ func TestCheck_verdicts(t *testing.T) {
 		"t/extra-reply": Fail, "t/bare-lf": Fail, "t/mixed-codes": Fail, "t/info": Info,
 		"t/closed": Pass, "t/closed-unexpectedly": Fail, "t/timeout": Error, "t/silence": Pass,
 		"t/silence-broken": Fail, "t/pipeline": Pass, "t/keywords": Pass, "t/keywords-wrong": Fail,
+		"t/wire": Pass, "t/wire-wrong": Fail, "t/mechanism": Pass, "t/mechanism-missing": Unimplemented,
 		"t/unimplemented": Unimplemented, "t/needs-auth": Skip, "t/needs-tls": Unimplemented,
 		"t/outcome-pass": Fail, "t/outcome-fail": Fail, "t/outcome-none": Fail, "t/outcome-more": NonStrict,
 	}

@@ -19,11 +19,11 @@ cases:
     level: must
     requirement: Something must hold.
     catalogue: [row-1]
-    requires: [PIPELINING]
+    requires: [PIPELINING, AUTH LOGIN]
     start: greeting
     steps:
       - send: EHLO ${helo}
-        expect: {code: 250, enhanced: 2.x.x, text: 'x', has: [SIZE], lacks: [STARTTLS], multiline: true}
+        expect: {code: 250, enhanced: 2.x.x, text: 'x', wire: '^250', has: [SIZE], lacks: [STARTTLS], multiline: true}
       - raw: "NOOP\nNOOP\r\n${hex:00ff}"
         expect: [250, {code: [500, 501], lenient: 502}]
       - pipeline: [NOOP, QUIT]

@@ -19,7 +19,8 @@ const (
 )
 
 // View is the part of a reply an expectation looks at, rendered for a
-// go-cmp diff: "code", "enhanced", "text", "lines", "keywords", "closed".
+// go-cmp diff: "code", "enhanced", "text", "wire", "lines", "keywords",
+// "closed".
 // Keys the expectation does not constrain are absent on both sides, and
 // values that matched are copied from the expectation, so the diff shows
 // only what is wrong.
@@ -53,6 +54,9 @@ func (e *Expect) want() View {
 	}
 	if e.Text != nil {
 		v["text"] = "/" + e.Text.String() + "/"
+	}
+	if e.Wire != nil {
+		v["wire"] = "/" + e.Wire.String() + "/"
 	}
 	if l := e.linesWant(); l != "" {
 		v["lines"] = l
@@ -136,6 +140,13 @@ func (e *Expect) match(r *Reply, enhanced bool) (grade, View) {
 		got["text"] = want["text"]
 		if !e.Text.MatchString(r.Text()) {
 			got["text"] = r.Text()
+			worse(gradeMiss)
+		}
+	}
+	if e.Wire != nil {
+		got["wire"] = want["wire"]
+		if !e.Wire.Match(r.Raw) {
+			got["wire"] = strconv.Quote(string(r.Raw))
 			worse(gradeMiss)
 		}
 	}

@@ -161,13 +161,24 @@ type TargetInfo struct {
 }
 
 // Has reports whether the target advertised keyword kw (before TLS, or
-// after it when tls is true).
+// after it when tls is true). kw may name a parameter too: "AUTH LOGIN"
+// asks for the AUTH keyword with LOGIN among its parameters.
 func (t *TargetInfo) Has(kw string, tls bool) bool {
 	list := t.EHLO
 	if tls && t.EHLOTLS != nil {
 		list = t.EHLOTLS
 	}
-	return keywordParam(list, kw) != nil
+	name, param, withParam := strings.Cut(kw, " ")
+	params := keywordParam(list, name)
+	if params == nil || !withParam {
+		return params != nil
+	}
+	for _, p := range strings.Fields(*params) {
+		if strings.EqualFold(p, param) {
+			return true
+		}
+	}
+	return false
 }
 
 // keywordParam returns the parameters of keyword kw in list, or nil.

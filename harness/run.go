@@ -290,8 +290,8 @@ func unimplemented(c *Case, info *TargetInfo, implicitTLS bool) string {
 	if c.Start == StartTLS && !implicitTLS && !info.Has("STARTTLS", false) {
 		missing = append(missing, "STARTTLS")
 	}
-	if c.Start == StartAuth && !info.Has("AUTH", false) && !info.Has("AUTH", true) {
-		missing = append(missing, "AUTH")
+	if c.Start == StartAuth && !info.Has("AUTH PLAIN", false) && !info.Has("AUTH PLAIN", true) {
+		missing = append(missing, "AUTH PLAIN")
 	}
 	if len(missing) == 0 {
 		return ""

@@ -83,6 +83,9 @@ var authFaults = []*Fault{
 			return r.Code == 501 && r.Enhanced() == "5.5.2" && (c.Verb == "AUTH" || c.Kind == "sasl")
 		},
 			with(R(454, "4.7.0 Invalid base64 data")))},
+	{Name: "bare-code-without-space", Doc: "an empty challenge is sent as \"334\" with no space after the code (nodemailer/smtp-server #173)",
+		Reply: replace(func(c *Command, r *Reply) bool { return r.Code == 334 && len(r.Lines) == 1 && r.Lines[0] == "" },
+			with(&Reply{Code: 334, Raw: []byte("334\r\n")}))},
 	{Name: "auth-challenge-prose", Doc: "334 challenges are prose, not base64",
 		Reply: func(s *Session, c *Command, r *Reply) []*Reply {
 			if r.Code != 334 {

@@ -205,6 +205,7 @@ var proofs = map[string]string{
 	"rfc5321/4.1.4/refused-ehlo-keeps-state":                "refused-ehlo-resets",
 	"rfc5321/4.1.4/rset-before-ehlo":                        "needs-ehlo-first",
 	"rfc5321/4.1.4/vrfy-before-ehlo":                        "needs-ehlo-first",
+	"rfc5321/4.2/space-after-bare-code":                     "bare-code-without-space",
 	"rfc5321/4.2/known-codes-only":                          "auth-523",
 	"rfc5321/4.2/multiline-same-code":                       "multiline-mixed-codes",
 	"rfc5321/4.2/one-reply-per-command":                     "duplicate-noop-reply",
