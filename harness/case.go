@@ -111,8 +111,8 @@ type Expect struct {
 	Enhanced string // "5.5.1", or a pattern with x: "5.x.x", "5.5.x"
 	Text     *regexp.Regexp
 	Wire     *regexp.Regexp // over the raw octets of the reply, CRLFs included
-	Lines    int   // exact number of reply lines, when > 0
-	Multi    *bool // multi-line (true) or single-line (false)
+	Lines    int            // exact number of reply lines, when > 0
+	Multi    *bool          // multi-line (true) or single-line (false)
 	Has      []string
 	Lacks    []string
 	Any      bool // any reply is fine

@@ -72,7 +72,7 @@ var (
 	keywordRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]*$`)
 	// requirementRE is a keyword, or a keyword and one of its parameters.
 	requirementRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]*( [A-Z0-9][A-Z0-9_=.-]*)?$`)
-	enhRE     = regexp.MustCompile(`^[245]\.(x|0|[1-9][0-9]{0,2})\.(x|0|[1-9][0-9]{0,2})$`)
+	enhRE         = regexp.MustCompile(`^[245]\.(x|0|[1-9][0-9]{0,2})\.(x|0|[1-9][0-9]{0,2})$`)
 )
 
 func (d *decoder) tags(n *yaml.Node) []string {
