@@ -31,6 +31,7 @@ func FuzzCommandParser(f *testing.F) {
 		f.Add(tokenize([]byte(s)))
 	}
 	seen := map[string]bool{}
+	var lines [][]byte
 	for _, s := range catalogueScripts(f) {
 		for _, w := range s.Writes {
 			if len(w.Data) > 4096 {
@@ -39,10 +40,13 @@ func FuzzCommandParser(f *testing.F) {
 			for _, line := range strings.Split(string(w.Data), "\r\n") {
 				if line != "" && len(line) < 600 && !seen[line] {
 					seen[line] = true
-					f.Add(tokenize([]byte(line)))
+					lines = append(lines, tokenize([]byte(line)))
 				}
 			}
 		}
+	}
+	for _, l := range sampled(lines, 1) {
+		f.Add(l)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		line := joined(expand(in, true))

@@ -23,9 +23,12 @@ func FuzzReplyParser(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	var streams [][]byte
 	for _, c := range corpusFiles(f, "smtp", 1) {
-		f.Add(c)
-		f.Add(toCRLF(c))
+		streams = append(streams, c, toCRLF(c))
+	}
+	for _, s := range sampled(streams, 1) {
+		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		rr := harness.NewReplyReader(bytes.NewReader(in))

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -20,9 +21,13 @@ import (
 // "go test fuzz v1" files for `go test -fuzz`.
 
 // sampled keeps every n-th seed under the race detector, where each
-// session costs many times more, and all of them otherwise.
+// session costs many times more, or every $SMTPSPEC_FUZZ_SAMPLE-th (for a
+// quick fuzz run whose baseline must not take all its time), and all of
+// them otherwise.
 func sampled(seeds [][]byte, n int) [][]byte {
-	if !raceEnabled {
+	if k, err := strconv.Atoi(os.Getenv("SMTPSPEC_FUZZ_SAMPLE")); err == nil && k > 0 {
+		n = k
+	} else if !raceEnabled {
 		return seeds
 	}
 	var out [][]byte
