@@ -142,4 +142,7 @@ type Delivery struct {
 	From *string  // reverse path, without angle brackets
 	To   []string // forward paths, without angle brackets
 	Data *string  // exact message content after dot-unstuffing
+	// Trace and TraceNot are patterns the trace fields the server added
+	// (Return-Path, Received) must and must not match.
+	Trace, TraceNot []*regexp.Regexp
 }

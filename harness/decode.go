@@ -15,7 +15,7 @@ var (
 	stepFields     = []string{"send", "raw", "pipeline", "tls", "pause", "expect", "outcomes", "delivered"}
 	expectFields   = []string{"code", "lenient", "enhanced", "text", "wire", "lines", "multiline", "has", "lacks", "any", "closed", "more", "silence"}
 	outcomeFields  = []string{"name", "verdict", "expect"}
-	deliveryFields = []string{"from", "to", "data"}
+	deliveryFields = []string{"from", "to", "data", "trace", "trace_not"}
 )
 
 // file_ decodes a whole case file.
@@ -478,6 +478,18 @@ func (d *decoder) deliveries(n *yaml.Node) []Delivery {
 				d.errorf(v, "data", "%v", err)
 			}
 			m.Data = &s
+		}
+		for key, dst := range map[string]*[]*regexp.Regexp{"trace": &m.Trace, "trace_not": &m.TraceNot} {
+			if v := f[key]; v != nil {
+				for _, p := range d.strs(v, key) {
+					re, err := regexp.Compile(p)
+					if err != nil {
+						d.errorf(v, key, "bad regular expression: %v", err)
+						continue
+					}
+					*dst = append(*dst, re)
+				}
+			}
 		}
 		out = append(out, m)
 	}

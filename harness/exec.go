@@ -552,20 +552,27 @@ func (x *execution) trailingQuit() {
 }
 
 // delivered compares the target's stored messages with the step's list.
+// Fields the case leaves out are copied from what was stored, so the diff
+// shows only what the case checks.
 func (x *execution) delivered(s *Step, label string) {
 	type msg struct {
-		From string
-		To   []string
-		Data string
+		From  string
+		To    []string
+		Data  string
+		Trace string `json:",omitempty"`
 	}
-	var want, got []msg
 	stored := x.mailbox.Messages()
+	got := make([]msg, len(stored))
+	for i, st := range stored {
+		got[i] = msg{From: st.From, To: st.To, Data: string(st.Data)}
+	}
+	want := make([]msg, len(*s.Delivered))
 	for i, d := range *s.Delivered {
-		var m, have msg
-		if i < len(stored) {
-			have = msg{From: stored[i].From, To: stored[i].To, Data: string(stored[i].Data)}
+		var m msg
+		if i < len(got) {
+			m = got[i]
+			m.Trace, got[i].Trace = traceMismatch(d, stored[i].Trace)
 		}
-		m = have
 		if d.From != nil {
 			m.From, _ = expand(*d.From, x.env)
 		}
@@ -578,15 +585,34 @@ func (x *execution) delivered(s *Step, label string) {
 		if d.Data != nil {
 			m.Data, _ = expand(*d.Data, x.env)
 		}
-		want = append(want, m)
-	}
-	for _, st := range stored {
-		got = append(got, msg{From: st.From, To: st.To, Data: string(st.Data)})
+		want[i] = m
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		x.res.Diff = diff
 		x.failAt(s.Line, Fail, "%s: stored messages differ from what the case expects (%d stored, %d expected)", label, len(got), len(want))
 	}
+}
+
+// traceMismatch checks the trace fields of a stored message against the
+// delivery's patterns. It returns what to show on the want and got sides
+// of the diff: both empty when every pattern holds, otherwise the patterns
+// that failed and the trace itself.
+func traceMismatch(d Delivery, trace []byte) (want, got string) {
+	var failed []string
+	for _, re := range d.Trace {
+		if !re.Match(trace) {
+			failed = append(failed, "matches /"+re.String()+"/")
+		}
+	}
+	for _, re := range d.TraceNot {
+		if re.Match(trace) {
+			failed = append(failed, "does not match /"+re.String()+"/")
+		}
+	}
+	if failed == nil {
+		return "", ""
+	}
+	return strings.Join(failed, "; "), string(trace)
 }
 
 func yesNo(b bool) string {

@@ -46,7 +46,10 @@ type Mailbox interface {
 type Delivered struct {
 	From string
 	To   []string
-	Data []byte
+	Data []byte // the content the client sent, after dot-unstuffing
+	// Trace holds the header fields the server added at delivery
+	// (Return-Path, Received), as they would head the stored message.
+	Trace []byte
 }
 
 // Profile is what the harness knows about the target's configuration: the

@@ -121,7 +121,7 @@ func (m mailbox) Messages() []harness.Delivered {
 	msgs := m.store.Messages()
 	out := make([]harness.Delivered, len(msgs))
 	for i, msg := range msgs {
-		out[i] = harness.Delivered{From: msg.From, To: msg.To, Data: msg.Data}
+		out[i] = harness.Delivered{From: msg.From, To: msg.To, Data: msg.Data, Trace: []byte(msg.ReturnPath + msg.Received)}
 	}
 	return out
 }

@@ -26,6 +26,7 @@ var All = concat(
 	authFaults,
 	chunkingFaults,
 	extensionFaults,
+	storeFaults,
 )
 
 func concat(lists ...[]*Fault) []*Fault {

@@ -43,6 +43,9 @@ type Fault struct {
 	// AfterTLS runs right after the handshakes; before is the state the
 	// session had in plaintext.
 	AfterTLS func(s *Session, before State)
+	// Stored rewrites each message as the server's store reports it, for
+	// faults in what a server keeps (trace fields, altered content).
+	Stored func(m *harness.Delivered)
 }
 
 // Identity is the fault that does nothing: the proxy is transparent.
@@ -98,9 +101,13 @@ func Target(f *Fault, cfg reference.Config) (harness.Target, harness.Profile, er
 			inst.Stop()
 			return nil, fmt.Errorf("fault %s: proxy: %w", f.Name, err)
 		}
+		mailbox := inst.Mailbox
+		if pf.Stored != nil {
+			mailbox = storedFault{mailbox, pf.Stored}
+		}
 		return &harness.Instance{
 			Addr:    p.Addr(),
-			Mailbox: inst.Mailbox,
+			Mailbox: mailbox,
 			Stop: func() {
 				p.Close()
 				inst.Stop()
@@ -108,4 +115,18 @@ func Target(f *Fault, cfg reference.Config) (harness.Target, harness.Profile, er
 		}, nil
 	}
 	return t, ref.Profile, nil
+}
+
+// storedFault applies a fault's Stored rewrite to what a mailbox reports.
+type storedFault struct {
+	harness.Mailbox
+	rewrite func(m *harness.Delivered)
+}
+
+func (s storedFault) Messages() []harness.Delivered {
+	msgs := s.Mailbox.Messages()
+	for i := range msgs {
+		s.rewrite(&msgs[i])
+	}
+	return msgs
 }
