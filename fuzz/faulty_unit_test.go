@@ -112,6 +112,9 @@ func (s *faultyServer) session(c net.Conn) {
 		case s.fault == "crash" && verb == "VRFY" && strings.Contains(arg, "%"):
 			s.crash()
 			return
+		case s.fault == "crash-later" && verb == "VRFY" && strings.Contains(arg, "%"):
+			// Answers, and dies once the session is over.
+			defer func() { time.AfterFunc(20*time.Millisecond, s.crash) }()
 		case s.fault == "hang" && verb == "HELP" && prev == "RSET":
 			c.SetReadDeadline(time.Now().Add(time.Minute))
 			br.ReadString(0) // never answers
@@ -332,6 +335,27 @@ func replayCase(t *testing.T, path, addr string) harness.Verdict {
 	r := harness.RunCase(context.Background(), target, info, c, opts)
 	t.Logf("replay against %s: %s: %s", addr, r.Verdict, r.Message)
 	return r.Verdict
+}
+
+// TestFuzzRemote_ringBlame checks that a crash noticed only by the next
+// dialogue's connection attempt is blamed on the input before it.
+func TestFuzzRemote_ringBlame(t *testing.T) {
+	srv := startFaulty(t, "crash-later", "")
+	rf := newRemoteFuzzer(remoteConfig{addr: srv.addr(), profile: harness.DefaultProfile(), timeout: time.Second, name: "ring"})
+	culprit := append([]byte{2}, tokenize([]byte("VRFY <user%relay.invalid@example.test>\r\n"))...)
+	for _, in := range [][]byte{{2, 'N', 'O', 'O', 'P', '\r', '\n'}, culprit} {
+		if fd := rf.exec(in); fd != nil {
+			t.Fatalf("exec(%q) = %s: %v, want no finding yet", in, fd.class, fd.err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	fd := rf.exec([]byte{0})
+	if fd == nil || fd.class != "crash" || !bytes.Equal(fd.input, culprit) {
+		t.Fatalf("after the crash: %+v, want a crash blamed on %q", fd, culprit)
+	}
+	if fd := rf.exec([]byte{0}); fd == nil || fd.class != "skip" {
+		t.Errorf("later executions: %+v, want skip", fd)
+	}
 }
 
 // TestFaultyServer serves a faulty server for a manual go test -fuzz check:
