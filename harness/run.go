@@ -131,7 +131,7 @@ func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error
 		defer inst.Stop()
 		addr = inst.Addr
 		if info.Addr == "" {
-			info.Addr = "in-process (a fresh server per case)"
+			info.Addr = "in-process, a fresh server per case"
 		}
 	}
 	begin := time.Now()
@@ -205,6 +205,7 @@ func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts
 			r.Duration = time.Since(begin)
 		}
 		r.Verdict, r.Message = v, why
+		r.Filtered = o.filtered(c) != ""
 		return r
 	}
 	defer release()

@@ -58,11 +58,16 @@ func (g *Group) Duration() time.Duration {
 }
 
 // Groups splits the run's results by group, in order of first appearance,
-// so that the order follows the run (which lists cases in ID order).
+// so that the order follows the run (which lists cases in ID order). Cases
+// the run's filters left out are not listed (the summary still counts them
+// as skipped), as go test -run does not list the tests it did not select.
 func Groups(results []*harness.Result) []*Group {
 	var out []*Group
 	index := map[string]*Group{}
 	for _, r := range results {
+		if r.Filtered {
+			continue
+		}
 		g := index[r.Group]
 		if g == nil {
 			g = &Group{Name: r.Group, Title: r.GroupTitle}
