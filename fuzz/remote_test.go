@@ -432,7 +432,18 @@ func (d *dialogue) readReply(verb string) (*harness.Reply, bool) {
 		d.ended = true
 	}
 	if d.rr.Buffered() > 0 {
-		d.fail("count", fmt.Errorf("more than one reply to %s: the server sent more replies than commands", lastWrite(d)))
+		// More than the reply owed. Only a 421 may come unasked: the
+		// server is closing (RFC 5321 §3.8), e.g. after too many errors.
+		extra, err := d.rr.ReadReply()
+		if err == nil && extra.Code == 421 {
+			fmt.Fprintf(&d.log, "S: %q (unasked: the server is closing)\n", extra.Raw)
+			d.codes = append(d.codes, extra.Code)
+			d.verbs = append(d.verbs, "")
+			d.trace.Reply("", extra.Code)
+			d.ended = true
+			return r, false
+		}
+		d.fail("count", fmt.Errorf("more than one reply to %s: the server sent more replies than commands (then %q)", lastWrite(d), extra.Raw))
 		return r, false
 	}
 	return r, true
