@@ -423,6 +423,12 @@ func (m *model) judgeMail(u *munit) ([]int, string) {
 	if !strings.HasPrefix(u.arg[5:], "<") {
 		return []int{501}, "RFC 5321 §4.1.2: a reverse-path is in angle brackets"
 	}
+	if ok && rest != "" && m.helo == 1 {
+		if knownDeviation(u, m) {
+			return []int{250, 501, 555}, "known deviation"
+		}
+		return []int{501, 555}, "RFC 5321 §4.1.1.11, RFC 1869: after HELO no extension is in effect, so MAIL parameters are not recognised (555)"
+	}
 	params := modelParams(rest)
 	if ok && rest == "" && !p.nonASCII && (p.null || p.domain != "" && !p.literal) {
 		return []int{250}, "RFC 5321 §4.1.1.2: a well-formed MAIL is accepted (the reference takes any sender)"
@@ -456,6 +462,8 @@ func (m *model) judgeRcpt(u *munit) ([]int, string) {
 		return refuse, "RFC 6531 §3.5: non-ASCII without SMTPUTF8 on MAIL"
 	case !strings.HasPrefix(u.arg[3:], "<"):
 		return refuse, "RFC 5321 §4.1.2: a forward-path is in angle brackets"
+	case ok && rest != "" && m.helo == 1:
+		return refuse, "RFC 5321 §4.1.1.11, RFC 1869: after HELO no extension is in effect, so RCPT parameters are not recognised (555)"
 	case !ok:
 		return append(refuse, 250, 251), ""
 	case p.null:
@@ -800,6 +808,30 @@ func (m *model) closed() *violation {
 		return nil
 	}
 	return &violation{Unit: describeUnit(m.pending[0]), Want: nil, Got: "the connection closed", Why: "a reply was owed"}
+}
+
+// knownDeviations are reference behaviours the model flags but that are
+// reported and awaiting a fix; TestKnownDeviations fails once one is fixed,
+// so that its entry goes.
+var knownDeviations = []struct {
+	why   string
+	match func(u *munit, m *model) bool
+}{
+	{"reference: MAIL after HELO with SIZE=0 gets 250 while every other parameter gets 555 (MailOptions.present ignores a zero SIZE)",
+		func(u *munit, m *model) bool {
+			_, rest, _ := parseModelPath(u.arg[5:])
+			v := paramValue(rest, "SIZE")
+			return u.verb == "MAIL" && m.helo == 1 && strings.Count(rest, " ") == 1 && v != "" && strings.Trim(v, "0") == ""
+		}},
+}
+
+func knownDeviation(u *munit, m *model) bool {
+	for _, d := range knownDeviations {
+		if d.match(u, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // modelPath is a path as the model reads it (RFC 5321 §4.1.2).

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smtpspec/smtpspec/reference"
+
 	"github.com/smtpspec/smtpspec/harness"
 )
 
@@ -168,5 +170,23 @@ func TestDictFile(t *testing.T) {
 	got, err := os.ReadFile(path)
 	if err != nil || string(got) != b.String() {
 		t.Errorf("%s is out of date (%v): run SMTPSPEC_UPDATE_DICT=1 go test ./fuzz -run TestDictFile", path, err)
+	}
+}
+
+// TestKnownDeviations checks that each known reference deviation still
+// happens: when the reference is fixed, this fails and the entry goes.
+func TestKnownDeviations(t *testing.T) {
+	paths := map[string]string{
+		"an address literal in a source route":       "<@[192.0.2.1]:user@example.test>",
+		"a quoted local part taken for <Postmaster>": "<\"postmaster\">",
+	}
+	for what, p := range paths {
+		if _, _, _, err := reference.ParsePath(p); err != nil {
+			t.Errorf("ParsePath(%q) now refuses %s: remove its entry from knownPathDeviations", p, what)
+		}
+	}
+	res := runUnits(variant(0), []unit{{data: []byte("HELO c.example\r\nMAIL FROM:<a@b.example> SIZE=0\r\n")}})
+	if res.err != nil || len(res.model.log) < 3 || res.model.log[2].code != 250 {
+		t.Errorf("MAIL after HELO with SIZE=0 no longer gets 250 (%v): remove its entry from knownDeviations", res.err)
 	}
 }
