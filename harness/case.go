@@ -89,6 +89,7 @@ type Step struct {
 	Raw      string        // octets sent as they are (after ${} expansion)
 	Pipeline []string      // commands, each with CRLF, in one write
 	TLS      bool          // perform the TLS handshake (after a 220 to STARTTLS)
+	Close    bool          // close the connection from the client's side
 	Pause    time.Duration // sleep
 
 	// Expect lists one expectation per reply, in order.

@@ -12,7 +12,7 @@ import (
 var (
 	fileFields     = []string{"group", "title", "spec", "tags", "cases"}
 	caseFields     = []string{"id", "title", "spec", "level", "requirement", "tags", "catalogue", "requires", "start", "steps", "quit"}
-	stepFields     = []string{"send", "raw", "pipeline", "tls", "pause", "expect", "outcomes", "delivered"}
+	stepFields     = []string{"send", "raw", "pipeline", "tls", "close", "pause", "expect", "outcomes", "delivered"}
 	expectFields   = []string{"code", "lenient", "enhanced", "text", "wire", "lines", "multiline", "has", "lacks", "any", "closed", "more", "silence"}
 	outcomeFields  = []string{"name", "verdict", "expect"}
 	deliveryFields = []string{"from", "to", "data", "trace", "trace_not"}
@@ -257,12 +257,18 @@ func (d *decoder) step(n *yaml.Node, c *Case) (Step, bool) {
 			d.errorf(v, "tls", "only tls: true means something")
 		}
 	}
+	if v := f["close"]; v != nil {
+		actions++
+		if s.Close = d.boolean(v, "close"); !s.Close {
+			d.errorf(v, "close", "only close: true means something")
+		}
+	}
 	if v := f["pause"]; v != nil {
 		actions++
 		s.Pause = d.duration(v, "pause")
 	}
 	if actions > 1 {
-		d.errorf(n, "step", "one action per step (send, raw, pipeline, tls or pause)")
+		d.errorf(n, "step", "one action per step (send, raw, pipeline, tls, close or pause)")
 	}
 	if v := f["expect"]; v != nil {
 		s.Expect = d.expectList(v, false)
@@ -278,7 +284,7 @@ func (d *decoder) step(n *yaml.Node, c *Case) (Step, bool) {
 		s.Delivered = &list
 	}
 	if actions == 0 && s.Expect == nil && s.Outcomes == nil && s.Delivered == nil {
-		d.errorf(n, "step", "does nothing: give an action (send, raw, pipeline, tls, pause) or an expectation")
+		d.errorf(n, "step", "does nothing: give an action (send, raw, pipeline, tls, close, pause) or an expectation")
 	}
 	return s, true
 }

@@ -208,6 +208,11 @@ func (x *execution) act(s *Step, n int) (string, bool) {
 			return "", false
 		}
 		return fmt.Sprintf("step %d (TLS handshake)", n), true
+	case s.Close:
+		x.conn.note("client closes the connection")
+		x.conn.close()
+		x.conn.closed = true
+		return fmt.Sprintf("step %d (close)", n), true
 	case s.Pause > 0:
 		x.conn.note("pause %v", s.Pause)
 		select {
@@ -560,6 +565,19 @@ func (x *execution) delivered(s *Step, label string) {
 		To    []string
 		Data  string
 		Trace string `json:",omitempty"`
+	}
+	if st, ok := x.mailbox.(Settler); ok {
+		ctx, cancel := context.WithTimeout(x.ctx, x.o.StepTimeout)
+		open := 1
+		if x.conn.closed {
+			open = 0
+		}
+		err := st.Settle(ctx, open)
+		cancel()
+		if err != nil {
+			x.failAt(s.Line, Error, "%s: the server did not finish with its sessions: %v", label, err)
+			return
+		}
 	}
 	stored := x.mailbox.Messages()
 	got := make([]msg, len(stored))

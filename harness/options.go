@@ -42,6 +42,14 @@ type Mailbox interface {
 	Messages() []Delivered
 }
 
+// A Settler is a Mailbox that can wait until the server has finished with
+// the sessions of connections that are gone, so that a case that closed its
+// connection sees what the server made of it (for example, store nothing).
+type Settler interface {
+	// Settle returns once the server serves at most open sessions.
+	Settle(ctx context.Context, open int) error
+}
+
 // Delivered is one stored message.
 type Delivered struct {
 	From string

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/smtpspec/smtpspec/harness"
 	"github.com/smtpspec/smtpspec/reference"
@@ -106,7 +107,7 @@ func (r *Reference) start(ctx context.Context) (*harness.Instance, error) {
 	}()
 	return &harness.Instance{
 		Addr:    l.Addr().String(),
-		Mailbox: mailbox{store},
+		Mailbox: mailbox{store, srv},
 		Stop: func() {
 			srv.Close()
 			<-done
@@ -114,8 +115,25 @@ func (r *Reference) start(ctx context.Context) (*harness.Instance, error) {
 	}, nil
 }
 
-// mailbox adapts a reference.MemoryStore to harness.Mailbox.
-type mailbox struct{ store *reference.MemoryStore }
+// mailbox adapts a reference.MemoryStore to harness.Mailbox and
+// harness.Settler.
+type mailbox struct {
+	store *reference.MemoryStore
+	srv   *reference.Server
+}
+
+// Settle waits until the server serves at most open sessions: the
+// connections the case closed have then been dealt with.
+func (m mailbox) Settle(ctx context.Context, open int) error {
+	for m.srv.ActiveSessions() > open {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}
 
 func (m mailbox) Messages() []harness.Delivered {
 	msgs := m.store.Messages()

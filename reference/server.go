@@ -188,6 +188,10 @@ func (s *Server) authOffered(tlsActive bool) bool {
 // Config.Backend was nil).
 func (s *Server) Backend() Backend { return s.cfg.Backend }
 
+// ActiveSessions returns the number of sessions being served, so that a
+// test can wait for the server to finish with a connection it closed.
+func (s *Server) ActiveSessions() int { return int(s.active.Load()) }
+
 // TLSConfig returns the TLS configuration the server uses for STARTTLS;
 // wrap a listener with it (tls.NewListener) to serve implicit TLS.
 func (s *Server) TLSConfig() *tls.Config { return s.tlsConfig }

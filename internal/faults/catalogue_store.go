@@ -25,6 +25,8 @@ var storeFaults = []*Fault{
 		Stored: func(m *harness.Delivered) {
 			m.Trace = utf8smtpWith.ReplaceAll(m.Trace, []byte("with ESMTP"))
 		}},
+	{Name: "store-on-disconnect", Doc: "a client that disconnects in the middle of DATA gets what it sent so far delivered (servers that take EOF for the end of data)",
+		EndOnDisconnect: true},
 	{Name: "existing-trace-rewritten", Doc: "Received fields the message already had are dropped from the stored content",
 		Stored: func(m *harness.Delivered) { m.Data = dropField(m.Data, "Received:") }},
 }

@@ -43,6 +43,9 @@ type Fault struct {
 	// AfterTLS runs right after the handshakes; before is the state the
 	// session had in plaintext.
 	AfterTLS func(s *Session, before State)
+	// EndOnDisconnect completes a message whose client disconnected in the
+	// middle of DATA, as if the end of data had come.
+	EndOnDisconnect bool
 	// Stored rewrites each message as the server's store reports it, for
 	// faults in what a server keeps (trace fields, altered content).
 	Stored func(m *harness.Delivered)
@@ -129,4 +132,12 @@ func (s storedFault) Messages() []harness.Delivered {
 		s.rewrite(&msgs[i])
 	}
 	return msgs
+}
+
+// Settle passes on to the wrapped mailbox when it can wait for the server.
+func (s storedFault) Settle(ctx context.Context, open int) error {
+	if st, ok := s.Mailbox.(harness.Settler); ok {
+		return st.Settle(ctx, open)
+	}
+	return nil
 }

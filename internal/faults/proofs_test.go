@@ -189,6 +189,7 @@ var proofs = map[string]string{
 	"rfc5321/4.1.1.5/rset-clears-transaction":               "rset-ignored",
 	"rfc5321/4.1.1.5/rset-twice":                            "rset-ignored",
 	"rfc5321/4.1.1.5/rset-with-argument":                    "arguments-refused-502",
+	"rfc5321/4.1.1.10/disconnect-cancels-message":           "store-on-disconnect",
 	"rfc5321/4.1.1.10/nothing-after-quit":                   "quit-keeps-session",
 	"rfc5321/4.1.1.10/quit-221-then-close":                  "quit-keeps-session",
 	"rfc5321/4.1.1.10/quit-abandons-transaction":            "quit-delivers-transaction",

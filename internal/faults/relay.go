@@ -39,6 +39,10 @@ func (s *Session) RelayData(upstream bool) {
 	for {
 		line, err := s.readLine()
 		if err != nil {
+			if upstream && s.f.EndOnDisconnect {
+				s.sw.WriteString(".\r\n")
+				s.readReply()
+			}
 			return
 		}
 		if len(line) == 1 && line[0] == '.' {
