@@ -44,7 +44,7 @@ type Result struct {
 	Tags        []string `json:"tags"`
 
 	Verdict  Verdict       `json:"verdict"`
-	Filtered bool          `json:"filtered,omitempty"` // skipped because the run's filters left it out
+	Filtered bool          `json:"filtered,omitempty"`  // skipped because the run's filters left it out
 	Outcome  string        `json:"outcome,omitempty"`   // the matched outcome, for cases with outcomes
 	Duration time.Duration `json:"-"`                   // see DurationMS
 	Message  string        `json:"message"`             // one line: why this verdict
