@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/smtpspec/smtpspec/harness"
 	"github.com/smtpspec/smtpspec/reference"
 )
 
@@ -51,7 +52,8 @@ func FuzzCommandParser(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		line := joined(expand(in, true))
 		if err := checkCommand(line); err != nil {
-			t.Fatalf("%q: %v", line, err)
+			path := writeFinding(t, "FuzzCommandParser", "parser", in, line, nil, harness.ScriptCase{})
+			t.Fatalf("%q: %v\nline written to %s", line, err, path)
 		}
 	})
 }

@@ -28,7 +28,8 @@ var findingsRoot = func() string {
 	return filepath.Join("testdata", "findings")
 }()
 
-// writeFinding writes a finding as three files in findingsRoot/target:
+// writeFinding writes a finding as three files in findingsRoot/target (a
+// parser target's, with s nil, has no case file):
 // CLASS.yaml, a case that `smtpspec run --cases DIR` replays; CLASS.raw, the
 // octets the client sent; CLASS.input, the fuzz input in Go's corpus format
 // (copy it to testdata/fuzz/TARGET/ to keep it as a regression input). A
@@ -41,19 +42,25 @@ func writeFinding(t reporter, target, class string, input, octets []byte, s *har
 		t.Logf("write finding: %v", err)
 		return "(not written)"
 	}
-	file := s.CaseFile(meta)
-	if _, errs := harness.ParseFile(class+".yaml", file); len(errs) > 0 {
-		t.Errorf("the finding's case file does not load: %v\n%s", errs, file)
-	}
 	base := filepath.Join(dir, class)
-	for ext, data := range map[string][]byte{
-		".yaml":  file,
+	files := map[string][]byte{
 		".raw":   octets,
 		".input": fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", input),
-	} {
+	}
+	if s != nil {
+		file := s.CaseFile(meta)
+		if _, errs := harness.ParseFile(class+".yaml", file); len(errs) > 0 {
+			t.Errorf("the finding's case file does not load: %v\n%s", errs, file)
+		}
+		files[".yaml"] = file
+	}
+	for ext, data := range files {
 		if err := os.WriteFile(base+ext, data, 0o644); err != nil {
 			t.Logf("write finding: %v", err)
 		}
+	}
+	if s == nil {
+		return base + ".raw"
 	}
 	return base + ".yaml"
 }

@@ -392,8 +392,9 @@ func findingsDirOf(path string) string {
 	return "."
 }
 
-// remoteSeeds are FuzzRemote's seeds: the catalogue's cases (their start
-// preset and octets) and the session seeds' hand-made dialogues.
+// remoteSeeds are FuzzRemote's and FuzzDifferential's seeds: the
+// catalogue's cases (their start preset and octets), the session seeds'
+// hand-made dialogues, and a sample of go-fuzz-corpus messages as DATA.
 func remoteSeeds(tb reporter) [][]byte {
 	if !seeding() {
 		return nil
@@ -413,6 +414,10 @@ func remoteSeeds(tb reporter) [][]byte {
 	}
 	for _, h := range handSeeds {
 		seeds = append(seeds, append([]byte{h.start & 7 % 7}, tokenize([]byte(h.script))...))
+	}
+	// go-fuzz-corpus messages as DATA after an accepted RCPT (start rcpt).
+	for _, msg := range append(corpusFiles(tb, "mail", 16), corpusFiles(tb, "mime", 16)...) {
+		seeds = append(seeds, append(append([]byte{4}, tokenize([]byte("DATA\r\n"))...), tokenize(append(toCRLF(msg), "\r\n.\r\n"...))...))
 	}
 	return seeds
 }

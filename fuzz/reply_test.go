@@ -3,6 +3,7 @@ package fuzz
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 
@@ -31,44 +32,52 @@ func FuzzReplyParser(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		rr := harness.NewReplyReader(bytes.NewReader(in))
-		off := 0
-		for {
-			r, err := rr.ReadReply()
-			n, verdict := grammarReply(in[off:])
-			if err == nil {
-				if verdict != replyValid || n != len(r.Raw) {
-					t.Fatalf("ReadReply accepted %q; the grammar says %s after %d octets", r.Raw, verdict, n)
-				}
-				if !bytes.Equal(r.Raw, in[off:off+n]) {
-					t.Fatalf("Raw = %q, want the octets read %q", r.Raw, in[off:off+n])
-				}
-				if got := r.Bytes(); !bytes.Equal(got, r.Raw) {
-					t.Fatalf("Bytes() = %q, want Raw %q", got, r.Raw)
-				}
-				off += n
-				continue
-			}
-			var perr *harness.ProtocolError
-			switch {
-			case errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
-				if off != len(in) {
-					t.Fatalf("io.EOF with %d octets unread: %q", len(in)-off, in[off:])
-				}
-			case errors.Is(err, io.ErrUnexpectedEOF):
-				if verdict != replyIncomplete {
-					t.Fatalf("io.ErrUnexpectedEOF for %q; the grammar says %s", in[off:], verdict)
-				}
-			case errors.As(err, &perr):
-				if verdict != replyInvalid {
-					t.Fatalf("ReadReply refused %q (%v); the grammar says %s", in[off:], err, verdict)
-				}
-			default:
-				t.Fatalf("ReadReply: unexpected error %v", err)
-			}
-			return
+		if err := checkReplies(in); err != nil {
+			path := writeFinding(t, "FuzzReplyParser", "parser", in, in, nil, harness.ScriptCase{})
+			t.Fatalf("%v\noctets written to %s", err, path)
 		}
 	})
+}
+
+// checkReplies reads in with the harness's parser and compares every
+// outcome with grammarReply.
+func checkReplies(in []byte) error {
+	rr := harness.NewReplyReader(bytes.NewReader(in))
+	off := 0
+	for {
+		r, err := rr.ReadReply()
+		n, verdict := grammarReply(in[off:])
+		if err == nil {
+			switch {
+			case verdict != replyValid || n != len(r.Raw):
+				return fmt.Errorf("ReadReply accepted %q; the grammar says %s after %d octets", r.Raw, verdict, n)
+			case !bytes.Equal(r.Raw, in[off:off+n]):
+				return fmt.Errorf("Raw = %q, want the octets read %q", r.Raw, in[off:off+n])
+			case !bytes.Equal(r.Bytes(), r.Raw):
+				return fmt.Errorf("Bytes() = %q, want Raw %q", r.Bytes(), r.Raw)
+			}
+			off += n
+			continue
+		}
+		var perr *harness.ProtocolError
+		switch {
+		case errors.Is(err, io.EOF):
+			if off != len(in) {
+				return fmt.Errorf("io.EOF with %d octets unread: %q", len(in)-off, in[off:])
+			}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			if verdict != replyIncomplete {
+				return fmt.Errorf("io.ErrUnexpectedEOF for %q; the grammar says %s", in[off:], verdict)
+			}
+		case errors.As(err, &perr):
+			if verdict != replyInvalid {
+				return fmt.Errorf("ReadReply refused %q (%v); the grammar says %s", in[off:], err, verdict)
+			}
+		default:
+			return fmt.Errorf("ReadReply: unexpected error %v", err)
+		}
+		return nil
+	}
 }
 
 type replyVerdict int
