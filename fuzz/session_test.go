@@ -311,7 +311,20 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 		if seg == len(segEnds)-1 {
 			break
 		}
-		<-paused
+		select {
+		case <-paused:
+		case <-writerDone:
+			// The writer stopped before the handshake point: the server
+			// closed the connection with nothing owed.
+			if v := m.closed(); v != nil {
+				fail("closed", v)
+			} else {
+				fail("closed", errors.New("the server closed the connection before the client's STARTTLS"))
+			}
+		}
+		if res.err != nil {
+			break
+		}
 		if m.tlsAt == limit {
 			if plain && !bytes.Equal(rec.written(), bytes.Join(res.replies, nil)) {
 				fail("extra", fmt.Errorf("the server sent %q before the TLS handshake, beyond the replies owed", rec.written()[consumed:]))
