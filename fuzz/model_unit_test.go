@@ -2,13 +2,16 @@ package fuzz
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/smtpspec/smtpspec/inprocess"
 	"github.com/smtpspec/smtpspec/reference"
 
 	"github.com/smtpspec/smtpspec/harness"
@@ -188,5 +191,48 @@ func TestKnownDeviations(t *testing.T) {
 	res := runUnits(variant(0), []unit{{data: []byte("HELO c.example\r\nMAIL FROM:<a@b.example> SIZE=0\r\n")}})
 	if res.err != nil || len(res.model.log) < 3 || res.model.log[2].code != 250 {
 		t.Errorf("MAIL after HELO with SIZE=0 no longer gets 250 (%v): remove its entry from knownDeviations", res.err)
+	}
+}
+
+// TestSessionScript_replays turns clean FuzzSession executions into case
+// files, as a finding would be written, and replays them against the
+// in-process reference configured alike: each must pass, so that a case
+// file fails only where its finding is.
+func TestSessionScript_replays(t *testing.T) {
+	ref, err := inprocess.New(reference.Config{
+		Hostname: "mx.example.test", Domains: []string{"example.test"}, Mailboxes: []string{"user"},
+		Users: map[string]string{authUser: authPass}, MaxErrors: 1 << 30,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string][]byte{
+		"transaction": append([]byte{4}, tokenize([]byte("DATA\r\nSubject: x\r\n\r\n..hi\r\n.\r\nBDAT 3 LAST\r\nabcNOOP\r\n"))...),
+		"tls-auth":    append([]byte{6}, tokenize([]byte("MAIL FROM:<a@example.org>\r\nRCPT TO:<x@relay.invalid>\r\nRSET\r\n"))...),
+		"errors":      append([]byte{0}, tokenize([]byte("MAIL FROM:<a@b.example>\r\nXYZZY\r\nEHLO c.example\r\nQUIT\r\n"))...),
+		"pipelined":   append([]byte{2 | startCoalesce}, tokenize([]byte("MAIL FROM:<>\r\nRCPT TO:<user@example.test>\r\nDATA\r\nx\r\n.\r\n"))...),
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			res := runSession(in)
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			file := sessionScript(res).CaseFile(harness.ScriptCase{Group: "fuzz/session", ID: "replay", Title: name, Requirement: "Replays.",
+				Spec: []string{"RFC 5321"}, Quit: !res.model.dead && res.model.framing == fCommand && res.model.pos == len(res.model.in)})
+			cases, errs := harness.ParseFile("replay.yaml", file)
+			if len(errs) > 0 {
+				t.Fatalf("%v\n%s", errs, file)
+			}
+			info, err := harness.Probe(context.Background(), ref.Target, harness.Options{Profile: ref.Profile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := harness.RunCase(context.Background(), ref.Target, info, cases[0], harness.Options{Profile: ref.Profile, StepTimeout: 5 * time.Second})
+			t.Logf("%d transcript entries", len(r.Transcript))
+			if r.Verdict != harness.Pass {
+				t.Errorf("verdict %s: %s\n%s%s", r.Verdict, r.Message, file, r.Diff)
+			}
+		})
 	}
 }
