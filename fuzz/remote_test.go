@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpspec/smtpspec/fuzz/feedback"
 	"github.com/smtpspec/smtpspec/harness"
 )
 
@@ -47,6 +48,7 @@ func FuzzRemote(f *testing.F) {
 		f.Skip("set SMTPSPEC_FUZZ_TARGET=host:port to fuzz an external server")
 	}
 	rf := newRemoteFuzzer(cfg)
+	feedback.Enabled = os.Getenv("SMTPSPEC_FUZZ_FEEDBACK") != "0"
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if fd := rf.exec(in); fd != nil {
 			if fd.class == "skip" {
@@ -74,7 +76,8 @@ type remoteConfig struct {
 // certificate; by default it is not, as with smtpspec run --insecure),
 // SMTPSPEC_FUZZ_AUTH=user:pass, SMTPSPEC_FUZZ_HELO, SMTPSPEC_FUZZ_MAIL_FROM,
 // SMTPSPEC_FUZZ_RCPT (the profile, as smtpspec run's flags) and
-// SMTPSPEC_FUZZ_TIMEOUT (a duration; default 2s).
+// SMTPSPEC_FUZZ_TIMEOUT (a duration; default 2s). SMTPSPEC_FUZZ_FEEDBACK=0
+// turns package feedback off, to measure what it is worth.
 func remoteConfigFromEnv() (remoteConfig, error) {
 	c := remoteConfig{addr: os.Getenv("SMTPSPEC_FUZZ_TARGET"), profile: harness.DefaultProfile(), timeout: 2 * time.Second, name: "FuzzRemote"}
 	c.implicitTLS = os.Getenv("SMTPSPEC_FUZZ_TLS") == "1"

@@ -18,6 +18,10 @@ package feedback
 // Buckets is the number of distinct features (and generated branches).
 const Buckets = 2048
 
+// Enabled turns the marking on (the default) or off, to measure what the
+// feedback is worth.
+var Enabled = true
+
 // A Trace accumulates the replies of one dialogue. The zero value is ready.
 type Trace struct {
 	prev1, prev2 int
@@ -32,9 +36,11 @@ func (t *Trace) Reply(verb string, code int) {
 	for i := 0; i < len(verb); i++ {
 		h = (h ^ uint32(verb[i])) * 16777619
 	}
-	mark(mix(1, h, uint32(code)))
-	mark(mix(2, uint32(t.prev1), uint32(code)))
-	mark(mix(3, uint32(t.prev2)<<10|uint32(t.prev1), uint32(code)))
+	if Enabled {
+		mark(mix(1, h, uint32(code)))
+		mark(mix(2, uint32(t.prev1), uint32(code)))
+		mark(mix(3, uint32(t.prev2)<<10|uint32(t.prev1), uint32(code)))
+	}
 	t.prev2, t.prev1 = t.prev1, code
 	t.n++
 	t.seq = t.seq*1000003 + uint64(code)
