@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -155,58 +154,36 @@ flags:
 	if status, done := tf.mx.dispatch(fs, tf.target, stdout, stderr, "diff", cmdDiff); done {
 		return status
 	}
-	opts := harness.Options{}
-	if err := cf.options(&opts); err != nil {
-		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
-		return exitUsage
-	}
-	profile, err := tf.profile()
-	if err != nil {
-		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
-		return exitUsage
-	}
-	outputs, err := out.outputs()
-	if err != nil {
-		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
-		return exitUsage
-	}
-	against, err := af.side(fs, profile)
-	if err != nil {
-		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
-		return exitUsage
-	}
 	cf.dirs = append(cf.dirs, scripts...)
 	if len(scripts) > 0 && len(cf.dirs) == len(scripts) {
 		cf.dirs = append(listFlag{"builtin"}, cf.dirs...)
 	}
-	cat, err := cf.catalogue()
+	cr, status := loadCaseRun("smtpspec diff", &cf, &tf, &out, stderr)
+	if cr == nil {
+		return status
+	}
+	against, err := af.side(fs, cr.profile)
 	if err != nil {
-		fmt.Fprintf(stderr, "smtpspec diff: invalid cases:\n%v\n", indent(err.Error()))
-		return exitTrouble
+		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
+		return exitUsage
 	}
 	target, err := tf.external()
 	if err != nil {
 		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
 		return exitUsage
 	}
-	opts.Cases = cat
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	progress := newProgress(stderr, len(cat.Cases))
+	progress := newProgress(stderr, len(cr.cat.Cases))
 	run, err := differential.Run(ctx,
-		differential.Side{Target: target, Profile: profile}, against,
-		differential.RunOptions{Options: differential.Options{Text: text}, Harness: opts, Progress: progress.update})
+		differential.Side{Target: target, Profile: cr.profile}, against,
+		differential.RunOptions{Options: differential.Options{Text: text}, Harness: cr.opts, Progress: progress.update})
 	progress.finish()
 	if run == nil {
-		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
-		var unreachable *harness.UnreachableError
-		if errors.As(err, &unreachable) {
-			return exitTrouble
-		}
-		return exitFailed
+		return noRun("smtpspec diff", err, stderr)
 	}
-	if err := writeReports(outputs, run, stdout); err != nil {
+	if err := writeReports(cr.outputs, run, stdout); err != nil {
 		fmt.Fprintf(stderr, "smtpspec diff: %v\n", err)
 		return exitTrouble
 	}

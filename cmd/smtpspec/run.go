@@ -40,31 +40,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if status, done := tf.mx.dispatch(fs, tf.target, stdout, stderr, "run", cmdRun); done {
 		return status
 	}
-	opts := harness.Options{}
-	if err := cf.options(&opts); err != nil {
-		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
-		return exitUsage
-	}
-	profile, err := tf.profile()
-	if err != nil {
-		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
-		return exitUsage
-	}
-	outputs, err := out.outputs()
-	if err != nil {
-		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
-		return exitUsage
-	}
 	baseline, err := gf.load()
 	if err != nil {
 		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
 		return exitUsage
 	}
-	cat, err := cf.catalogue()
-	if err != nil {
-		fmt.Fprintf(stderr, "smtpspec run: invalid cases:\n%v\n", indent(err.Error()))
-		return exitTrouble
+	cr, status := loadCaseRun("smtpspec run", &cf, &tf, &out, stderr)
+	if cr == nil {
+		return status
 	}
+	opts, profile := cr.opts, cr.profile
 	var target harness.Target
 	if tf.target == "" && tf.mx.domain == "" {
 		ref, err := newInProcess(profile, fs)
@@ -78,23 +63,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts.Profile = profile
-	opts.Cases = cat
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	progress := newProgress(stderr, len(cat.Cases))
+	progress := newProgress(stderr, len(cr.cat.Cases))
 	opts.Progress = progress.update
 	run, err := harness.Check(ctx, target, opts)
 	progress.finish()
 	if run == nil {
-		fmt.Fprintf(stderr, "smtpspec run: %v\n", err)
-		var unreachable *harness.UnreachableError
-		if errors.As(err, &unreachable) {
-			return exitTrouble
-		}
-		return exitFailed
+		return noRun("smtpspec run", err, stderr)
 	}
-	return finish("smtpspec run", outputs, run, &gf, baseline, stdout, stderr)
+	return finish("smtpspec run", cr.outputs, run, &gf, baseline, stdout, stderr)
 }
 
 // usageStatus maps a flag parsing error to an exit status: -h is not an
