@@ -209,16 +209,6 @@ var knownPathDeviations = []struct {
 }{
 	{"reference/doc.go: general address literals (Standardized-tag) are refused, none being registered",
 		func(p string, refOK bool) bool { return !refOK && strings.Contains(p, "[") && strings.Contains(p, ":") }},
-	// Reported, awaiting a fix (TestKnownDeviations fails once fixed):
-	{"reference: an address literal in a source route is accepted, but At-domain = \"@\" Domain (RFC 5321 §4.1.2)",
-		func(p string, refOK bool) bool {
-			route, _, ok := strings.Cut(p, ":")
-			return refOK && ok && strings.HasPrefix(p, "<@") && strings.Contains(route, "[")
-		}},
-	{"reference: a quoted local part that unquotes to Postmaster (<\"postmaster\">, <\"Post\\master\">) is taken for <Postmaster>, which RFC 5321 §4.1.2 spells unquoted",
-		func(p string, refOK bool) bool {
-			return refOK && strings.HasPrefix(p, "<\"") && !strings.Contains(p, "@")
-		}},
 }
 
 // grammarPath reads Reverse-path / Forward-path at the start of s:

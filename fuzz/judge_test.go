@@ -116,9 +116,6 @@ func (m *model) judgeMail(u *munit) ([]int, string) {
 		return []int{501}, "RFC 5321 §4.1.2: a reverse-path is in angle brackets"
 	}
 	if ok && rest != "" && m.helo == 1 {
-		if knownDeviation(u, m) {
-			return []int{250, 501, 555}, "known deviation"
-		}
 		return []int{501, 555}, "RFC 5321 §4.1.1.11, RFC 1869: after HELO no extension is in effect, so MAIL parameters are not recognised (555)"
 	}
 	params := modelParams(rest)

@@ -176,24 +176,6 @@ func TestDictFile(t *testing.T) {
 	}
 }
 
-// TestKnownDeviations checks that each known reference deviation still
-// happens: when the reference is fixed, this fails and the entry goes.
-func TestKnownDeviations(t *testing.T) {
-	paths := map[string]string{
-		"an address literal in a source route":       "<@[192.0.2.1]:user@example.test>",
-		"a quoted local part taken for <Postmaster>": "<\"postmaster\">",
-	}
-	for what, p := range paths {
-		if _, _, _, err := reference.ParsePath(p); err != nil {
-			t.Errorf("ParsePath(%q) now refuses %s: remove its entry from knownPathDeviations", p, what)
-		}
-	}
-	res := runUnits(variant(0), []unit{{data: []byte("HELO c.example\r\nMAIL FROM:<a@b.example> SIZE=0\r\n")}})
-	if res.err != nil || len(res.model.log) < 3 || res.model.log[2].code != 250 {
-		t.Errorf("MAIL after HELO with SIZE=0 no longer gets 250 (%v): remove its entry from knownDeviations", res.err)
-	}
-}
-
 // TestSessionScript_replays turns clean FuzzSession executions into case
 // files, as a finding would be written, and replays them against the
 // in-process reference configured alike: each must pass, so that a case

@@ -4,30 +4,6 @@ import (
 	"strings"
 )
 
-// knownDeviations are reference behaviours the model flags but that are
-// reported and awaiting a fix; TestKnownDeviations fails once one is fixed,
-// so that its entry goes.
-var knownDeviations = []struct {
-	why   string
-	match func(u *munit, m *model) bool
-}{
-	{"reference: MAIL after HELO with SIZE=0 gets 250 while every other parameter gets 555 (MailOptions.present ignores a zero SIZE)",
-		func(u *munit, m *model) bool {
-			_, rest, _ := parseModelPath(u.arg[5:])
-			v := paramValue(rest, "SIZE")
-			return u.verb == "MAIL" && m.helo == 1 && strings.Count(rest, " ") == 1 && v != "" && strings.Trim(v, "0") == ""
-		}},
-}
-
-func knownDeviation(u *munit, m *model) bool {
-	for _, d := range knownDeviations {
-		if d.match(u, m) {
-			return true
-		}
-	}
-	return false
-}
-
 // modelPath is a path as the model reads it (RFC 5321 §4.1.2).
 type modelPath struct {
 	null, postmaster, quoted, literal, nonASCII bool

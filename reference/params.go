@@ -61,6 +61,8 @@ type MailOptions struct {
 	// Auth is the decoded AUTH= mailbox (RFC 4954 §5); "<>" when the client
 	// sent AUTH=<>.
 	Auth string
+
+	given int // parameters parsed, even those with a zero value (SIZE=0)
 }
 
 // RcptOptions are the RCPT parameters the reference supports (RFC 3461).
@@ -108,12 +110,11 @@ func ParseMailFrom(arg string) (Path, MailOptions, error) {
 }
 
 // present reports whether any parameter was given.
-func (o *MailOptions) present() bool {
-	return o.Size != 0 || o.Body != "" || o.SMTPUTF8 || o.Ret != "" || o.EnvID != "" || o.Auth != ""
-}
+func (o *MailOptions) present() bool { return o.given > 0 }
 
 // set validates one MAIL parameter and records it.
 func (o *MailOptions) set(pr Param) error {
+	o.given++
 	switch pr.Keyword {
 	case "SIZE":
 		if !pr.HasValue || len(pr.Value) > 20 || !allDigits(pr.Value) {

@@ -175,7 +175,9 @@ func scanPath(s string, p *Path) (int, error) {
 	if i < len(s) && s[i] == '@' {
 		for {
 			i++ // the '@'
-			n, err := scanDomainOrLiteral(s[i:])
+			// At-domain = "@" Domain: a route names domains, never
+			// address literals (RFC 5321 §4.1.2).
+			n, err := scanDomain(s[i:], true)
 			if err != nil {
 				return 0, &pathError{"malformed source route: " + err.Error()}
 			}
@@ -201,8 +203,10 @@ func scanPath(s string, p *Path) (int, error) {
 	if n > MaxLocalPartLen {
 		return 0, &pathError{"local part too long"}
 	}
-	if i < len(s) && s[i] == '>' && len(p.Route) == 0 && p.IsPostmaster() {
-		return i + 1, nil // <Postmaster>, RFC 5321 §4.1.1.3
+	if i < len(s) && s[i] == '>' && len(p.Route) == 0 && strings.EqualFold(p.LocalPart, "postmaster") {
+		// <Postmaster>, RFC 5321 §4.1.1.3: the grammar spells it unquoted,
+		// so <"postmaster"> is a mailbox without a domain like any other.
+		return i + 1, nil
 	}
 	if i >= len(s) || s[i] != '@' {
 		return 0, &pathError{"address must be local-part@domain"}

@@ -50,7 +50,8 @@ var parsePathTests = []struct {
 	{in: "<Postmaster>", want: Path{LocalPart: "Postmaster"}},
 	{in: `<"a>b"@x.example>`, want: Path{LocalPart: `"a>b"`, Domain: "x.example"}},
 	{in: `<"a\"b"@x.example>`, want: Path{LocalPart: `"a\"b"`, Domain: "x.example"}},
-	{in: "<@r1.example,@[192.0.2.1]:a@x.example>", want: Path{Route: []string{"r1.example", "[192.0.2.1]"}, LocalPart: "a", Domain: "x.example"}},
+	{in: "<@r1.example,@[192.0.2.1]:a@x.example>", wantErr: true}, // At-domain is a Domain, never a literal
+	{in: `<"postmaster">`, wantErr: true},                         // <Postmaster> is spelt unquoted
 	{in: "<a.b.c@x-y.example>", want: Path{LocalPart: "a.b.c", Domain: "x-y.example"}},
 	{in: "<j\xc3\xb6rg@x.example>", want: Path{LocalPart: "j\xc3\xb6rg", Domain: "x.example"}, nonASCII: true},
 	{in: "a@x.example", wantErr: true},
