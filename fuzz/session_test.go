@@ -74,6 +74,7 @@ type sessionVariant struct {
 	srv   *reference.Server
 	store *reference.MemoryStore
 	mcfg  modelConfig
+	rec   recConn // the server's side of the current session
 }
 
 var (
@@ -256,7 +257,9 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 	res.model = m
 
 	client, server := net.Pipe()
-	rec := &recConn{Conn: server}
+	rec := &v.rec // one session at a time per variant (sessionMu)
+	rec.Conn = server
+	rec.out.Reset()
 	done := make(chan struct{})
 	serverJobs <- func() {
 		defer close(done)
@@ -369,9 +372,7 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 		resume <- nil
 	case <-writerDone:
 	}
-	select {
-	case <-done:
-	case <-time.After(replyTimeout):
+	if !waitDone(done) {
 		fail("leak", errors.New("ServeConn did not return after the client closed the connection"))
 		return res
 	}
@@ -397,6 +398,27 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 		}
 	}
 	return res
+}
+
+// waitDone waits up to replyTimeout for done, without a timer when it is
+// closed already or soon (the usual case).
+func waitDone(done chan struct{}) bool {
+	for range 100 {
+		select {
+		case <-done:
+			return true
+		default:
+			runtime.Gosched()
+		}
+	}
+	t := time.NewTimer(replyTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // readFailure classifies a failed read where a reply was owed.
