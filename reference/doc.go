@@ -43,6 +43,15 @@
 //     Config.AllowInsecureAuth; otherwise AUTH gets 530 5.7.0. Failed AUTH
 //     attempts never close the session; only Config.MaxErrors does.
 //   - DATA without an accepted recipient gets 503 5.5.1.
+//   - Extensions are for EHLO sessions: after HELO, MAIL and RCPT
+//     parameters get 555 5.5.4 and BDAT and AUTH 503 5.5.1; AUTH= on MAIL
+//     gets 555 when the session was not offered AUTH (plaintext without
+//     Config.AllowInsecureAuth).
+//   - Trailing white space after a command is ignored, also a tab right
+//     after a verb without arguments ("NOOP\t").
+//   - A connection accepted on a TLS listener (implicit TLS, RFC 8314)
+//     completes its handshake before the greeting and never offers
+//     STARTTLS.
 //   - The default SIZE limit is 10 MiB (DefaultMaxMessageSize), the default
 //     recipient limit the RFC minimum of 100, then 452 4.5.3.
 //   - Relaying: RCPT is accepted for the configured local domains, the
