@@ -27,6 +27,7 @@ type Trace struct {
 	prev1, prev2 int
 	n            int
 	seq          uint64
+	seen         [Buckets / 64]uint64 // features marked in this dialogue
 }
 
 // Reply records a reply code to a command whose verb is verb (upper case;
@@ -37,13 +38,23 @@ func (t *Trace) Reply(verb string, code int) {
 		h = (h ^ uint32(verb[i])) * 16777619
 	}
 	if Enabled {
-		mark(mix(1, h, uint32(code)))
-		mark(mix(2, uint32(t.prev1), uint32(code)))
-		mark(mix(3, uint32(t.prev2)<<10|uint32(t.prev1), uint32(code)))
+		t.mark(mix(1, h, uint32(code)))
+		t.mark(mix(2, uint32(t.prev1), uint32(code)))
+		t.mark(mix(3, uint32(t.prev2)<<10|uint32(t.prev1), uint32(code)))
 	}
 	t.prev2, t.prev1 = t.prev1, code
 	t.n++
 	t.seq = t.seq*1000003 + uint64(code)
+}
+
+// mark takes a feature's branch once per dialogue: which states a dialogue
+// reached counts, not how often, or every repetition would look new.
+func (t *Trace) mark(i uint32) {
+	if t.seen[i/64]&(1<<(i%64)) != 0 {
+		return
+	}
+	t.seen[i/64] |= 1 << (i % 64)
+	mark(i)
 }
 
 // Len returns the number of replies recorded.
