@@ -33,10 +33,14 @@ type conn struct {
 	closed   bool
 }
 
-// dialTarget connects to addr, with implicit TLS when cfg is non-nil.
-func dialTarget(ctx context.Context, addr string, cfg *tls.Config, timeout time.Duration) (net.Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	nc, err := d.DialContext(ctx, "tcp", addr)
+// dialTarget connects to addr (or through connect, when set), with
+// implicit TLS when cfg is non-nil.
+func dialTarget(ctx context.Context, addr string, connect func(context.Context) (net.Conn, error), cfg *tls.Config, timeout time.Duration) (net.Conn, error) {
+	if connect == nil {
+		d := net.Dialer{Timeout: timeout}
+		connect = func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	}
+	nc, err := connect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -30,7 +31,11 @@ type Target struct {
 
 // An Instance is one server started by Target.Start.
 type Instance struct {
-	Addr string
+	Addr string // host:port; may be empty when Dial is set
+	// Dial, if set, connects to the instance instead of dialing Addr over
+	// TCP: in-process servers hand out one end of a socket pair, which
+	// takes no port and leaves no TIME_WAIT behind.
+	Dial func(ctx context.Context) (net.Conn, error)
 	// Mailbox, if set, lets cases check what the server stored.
 	Mailbox Mailbox
 	// Stop shuts the server down; it is called once the case is done.

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -123,9 +124,10 @@ func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error
 	o := opts.withDefaults()
 	info := &TargetInfo{Addr: target.Addr, TLS: target.TLS, Name: target.Name}
 	addr := target.Addr
+	var inst *Instance
 	if target.Start != nil {
-		inst, err := target.Start(ctx)
-		if err != nil {
+		var err error
+		if inst, err = target.Start(ctx); err != nil {
 			return nil, &UnreachableError{Addr: "(started per case)", Err: err}
 		}
 		defer inst.Stop()
@@ -135,7 +137,7 @@ func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error
 		}
 	}
 	begin := time.Now()
-	nc, err := dial(ctx, target, addr, o.StepTimeout)
+	nc, err := dial(ctx, target, inst, addr, o.StepTimeout)
 	if err != nil {
 		return nil, &UnreachableError{Addr: addr, Err: err}
 	}
@@ -185,12 +187,18 @@ func Probe(ctx context.Context, target Target, opts Options) (*TargetInfo, error
 	return info, nil
 }
 
-// dial connects to addr as the target says (implicit TLS or not).
-func dial(ctx context.Context, target Target, addr string, timeout time.Duration) (net.Conn, error) {
-	if target.TLS {
-		return dialTarget(ctx, addr, clientTLSConfig(target.TLSConfig, addr), timeout)
+// dial connects to addr, or to inst when the target started one, as the
+// target says (implicit TLS or not).
+func dial(ctx context.Context, target Target, inst *Instance, addr string, timeout time.Duration) (net.Conn, error) {
+	var connect func(context.Context) (net.Conn, error)
+	if inst != nil {
+		connect = inst.Dial
 	}
-	return dialTarget(ctx, addr, nil, timeout)
+	var cfg *tls.Config
+	if target.TLS {
+		cfg = clientTLSConfig(target.TLSConfig, addr)
+	}
+	return dialTarget(ctx, addr, connect, cfg, timeout)
 }
 
 // RunCase runs one case against the target, whose probe result is info
@@ -242,10 +250,13 @@ func prepare(ctx context.Context, target Target, info *TargetInfo, c *Case, o *O
 		}
 	}
 	addr := target.Addr
-	var mailbox Mailbox
+	var (
+		mailbox Mailbox
+		inst    *Instance
+	)
 	if target.Start != nil {
-		inst, err := target.Start(ctx)
-		if err != nil {
+		var err error
+		if inst, err = target.Start(ctx); err != nil {
 			return nil, nil, Error, fmt.Sprintf("start a server for the case: %v", err)
 		}
 		held = append(held, inst.Stop)
@@ -257,7 +268,7 @@ func prepare(ctx context.Context, target Target, info *TargetInfo, c *Case, o *O
 	}
 	cctx, cancel := context.WithTimeout(ctx, o.CaseTimeout)
 	held = append(held, cancel)
-	nc, err := dial(cctx, target, addr, o.StepTimeout)
+	nc, err := dial(cctx, target, inst, addr, o.StepTimeout)
 	if err != nil {
 		release()
 		return nil, nil, Error, err.Error()

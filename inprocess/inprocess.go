@@ -13,6 +13,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/smtpspec/smtpspec/harness"
@@ -66,7 +69,16 @@ func New(cfg reference.Config) (*Reference, error) {
 		profile.AuthUser, profile.AuthPass = u, p
 		break
 	}
-	clientTLS := &tls.Config{ServerName: "localhost"}
+	// Every per-case server shares one certificate and one server config
+	// (and so its session-ticket keys): with a session cache, every case
+	// after the first resumes instead of a full handshake. Plain X25519
+	// spares each handshake the post-quantum key share, which protects
+	// nothing on a socket pair and costs more than the rest of a case.
+	clientTLS := &tls.Config{
+		ServerName:         "localhost",
+		ClientSessionCache: tls.NewLRUClientSessionCache(64),
+		CurvePreferences:   []tls.CurveID{tls.X25519},
+	}
 	if cfg.TLSConfig == nil {
 		serverTLS, pool, err := reference.SelfSigned("localhost", "127.0.0.1", "::1")
 		if err != nil {
@@ -86,7 +98,10 @@ func New(cfg reference.Config) (*Reference, error) {
 	return r, nil
 }
 
-// start runs one fresh server with its own message store.
+// start runs one fresh server with its own message store. It listens on
+// nothing: every connection is one end of a socket pair whose other end
+// the server serves, so a run of hundreds of cases takes no TCP port and
+// leaves no TIME_WAIT behind.
 func (r *Reference) start(ctx context.Context) (*harness.Instance, error) {
 	cfg := r.Config
 	store := reference.NewMemoryStore()
@@ -95,25 +110,84 @@ func (r *Reference) start(ctx context.Context) (*harness.Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start reference: %w", err)
 	}
-	var lc net.ListenConfig
-	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	var sessions sync.WaitGroup
+	dial := func(ctx context.Context) (net.Conn, error) {
+		client, server, err := SocketPair()
+		if err != nil {
+			return nil, fmt.Errorf("start reference: %w", err)
+		}
+		sessions.Go(func() { srv.ServeConn(server) })
+		return client, nil
+	}
+	return &harness.Instance{
+		Dial:    dial,
+		Mailbox: mailbox{store, srv},
+		Stop: func() {
+			srv.Close()
+			sessions.Wait()
+		},
+	}, nil
+}
+
+// ListenTCP serves the reference, configured as for the cases, on a port of
+// 127.0.0.1, for uses that need a network address (a test handing the
+// reference to smtpspec as an external --target). It returns the address
+// and a function that stops the server.
+func (r *Reference) ListenTCP() (addr string, stop func(), err error) {
+	srv, err := reference.New(r.Config)
 	if err != nil {
-		return nil, fmt.Errorf("start reference: %w", err)
+		return "", nil, fmt.Errorf("start reference: %w", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("start reference: %w", err)
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		srv.Serve(l)
 	}()
-	return &harness.Instance{
-		Addr:    l.Addr().String(),
-		Mailbox: mailbox{store, srv},
-		Stop: func() {
-			srv.Close()
-			<-done
-		},
+	return l.Addr().String(), func() {
+		srv.Close()
+		<-done
 	}, nil
 }
+
+// SocketPair returns the two ends of a connected Unix stream socket pair.
+// Unlike net.Pipe it buffers in the kernel, as TCP does, so a client may
+// write a large pipelined batch while the server writes its replies.
+func SocketPair() (client, server net.Conn, err error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socket pair: %w", err)
+	}
+	conns := make([]net.Conn, 2)
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "smtpspec-inprocess")
+		c, err := net.FileConn(f)
+		f.Close() // FileConn holds a duplicate of the descriptor
+		if err != nil {
+			if i == 1 {
+				conns[0].Close()
+			} else {
+				syscall.Close(fds[1])
+			}
+			return nil, nil, fmt.Errorf("socket pair: %w", err)
+		}
+		conns[i] = loopbackAddrs{c}
+	}
+	return conns[0], conns[1], nil
+}
+
+// loopbackAddrs presents a socket-pair end as a connection between two
+// loopback addresses, so that the server's trace fields and address-literal
+// checks read as they would over TCP on 127.0.0.1.
+type loopbackAddrs struct{ net.Conn }
+
+var loopback = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+
+func (loopbackAddrs) LocalAddr() net.Addr  { return loopback }
+func (loopbackAddrs) RemoteAddr() net.Addr { return loopback }
 
 // mailbox adapts a reference.MemoryStore to harness.Mailbox and
 // harness.Settler.

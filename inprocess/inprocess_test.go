@@ -3,7 +3,6 @@ package inprocess_test
 import (
 	"bufio"
 	"crypto/tls"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/smtpspec/smtpspec/reference"
 )
 
-// TestStart checks one per-case instance by hand: its address speaks SMTP,
+// TestStart checks one per-case instance by hand: its connections speak SMTP,
 // its certificate is trusted by the target's TLS config, its mailbox shows
 // what was delivered, and Settle waits for a closed session to end.
 func TestStart(t *testing.T) {
@@ -31,7 +30,7 @@ func TestStart(t *testing.T) {
 	}
 	defer inst.Stop()
 
-	nc, err := net.DialTimeout("tcp", inst.Addr, 5*time.Second)
+	nc, err := inst.Dial(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

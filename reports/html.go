@@ -92,7 +92,7 @@ type htmlCount struct {
 
 type htmlGroup struct {
 	Name, Heading, Counts string
-	Cases        []htmlCase
+	Cases                 []htmlCase
 }
 
 type htmlCase struct {

@@ -74,7 +74,7 @@ func TestChild(t *testing.T) {
 			Profile: harness.Profile{Helo: "client.example", MailFrom: "smtpspec@example.org", Rcpt: "postmaster@example.test"},
 		},
 		KnownFailures: map[string]string{
-			"rfc5321/4.1.4/mail-before-ehlo":        "go-smtp answers 502",
+			"rfc5321/4.1.4/mail-before-ehlo":       "go-smtp answers 502",
 			"rfc5321/4.1.1.10/quit-221-then-close": "pretend",
 		},
 	})

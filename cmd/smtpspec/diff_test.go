@@ -22,13 +22,13 @@ func referenceAddr(t *testing.T) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := ref.Target.Start(t.Context())
+	addr, stop, err := ref.ListenTCP()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(inst.Stop)
+	t.Cleanup(stop)
 	p := ref.Profile
-	return inst.Addr, []string{"--insecure", "--domain", p.Domain, "--unknown-rcpt", p.UnknownRcpt, "--auth", p.AuthUser + ":" + p.AuthPass}
+	return addr, []string{"--insecure", "--domain", p.Domain, "--unknown-rcpt", p.UnknownRcpt, "--auth", p.AuthUser + ":" + p.AuthPass}
 }
 
 // goSMTPAddr starts the go-smtp example server.

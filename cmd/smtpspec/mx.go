@@ -106,7 +106,7 @@ func (m *mxFlags) target(t *targetFlags) (harness.Target, error) {
 	return harness.Target{
 		Addr:      a.Addr,
 		TLS:       t.tls,
-		TLSConfig: &tls.Config{InsecureSkipVerify: t.insecure, ServerName: name},
+		TLSConfig: &tls.Config{InsecureSkipVerify: t.insecure, ServerName: name, ClientSessionCache: tls.NewLRUClientSessionCache(64)},
 		Name:      fmt.Sprintf("%s, mail server of %s", a.Host, m.domain),
 	}, nil
 }

@@ -99,17 +99,14 @@ func Target(f *Fault, cfg reference.Config) (harness.Target, harness.Profile, er
 		if started.Add(1) == 1 {
 			pf = Identity
 		}
-		p, err := Listen(inst.Addr, serverTLS, pf)
-		if err != nil {
-			inst.Stop()
-			return nil, fmt.Errorf("fault %s: proxy: %w", f.Name, err)
-		}
+		p := New(inst.Dial, serverTLS, pf)
 		mailbox := inst.Mailbox
 		if pf.Stored != nil {
 			mailbox = storedFault{mailbox, pf.Stored}
 		}
 		return &harness.Instance{
-			Addr:    p.Addr(),
+			Addr:    "in-process, behind fault " + f.Name,
+			Dial:    p.Dial,
 			Mailbox: mailbox,
 			Stop: func() {
 				p.Close()

@@ -3,8 +3,10 @@ package faults
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/smtpspec/smtpspec/harness"
+	"github.com/smtpspec/smtpspec/inprocess"
 	"github.com/smtpspec/smtpspec/reference"
 )
 
@@ -20,42 +23,41 @@ import (
 // harness abandoned cannot hang around.
 const ioTimeout = 20 * time.Second
 
-// A Proxy accepts SMTP clients on 127.0.0.1 and relays each session to an
-// upstream server, misbehaving as its Fault says.
+// A Proxy relays SMTP sessions to an upstream server, misbehaving as its
+// Fault says. Clients connect with Dial, each getting one end of a socket
+// pair, so the proxy takes no port.
 type Proxy struct {
 	fault    *Fault
-	upstream string
+	upstream func(ctx context.Context) (net.Conn, error)
 	tls      *tls.Config // offered to clients after STARTTLS
 
-	ln    net.Listener
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
 }
 
-// Listen starts a proxy in front of upstream. serverTLS is the
-// configuration presented to clients that send STARTTLS; f may be nil
-// (Identity).
-func Listen(upstream string, serverTLS *tls.Config, f *Fault) (*Proxy, error) {
+// New returns a proxy in front of the server that upstream connects to.
+// serverTLS is the configuration presented to clients that send STARTTLS;
+// f may be nil (Identity).
+func New(upstream func(ctx context.Context) (net.Conn, error), serverTLS *tls.Config, f *Fault) *Proxy {
 	if f == nil {
 		f = Identity
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &Proxy{fault: f, upstream: upstream, tls: serverTLS, ln: ln, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.accept()
-	return p, nil
+	return &Proxy{fault: f, upstream: upstream, tls: serverTLS, conns: map[net.Conn]struct{}{}}
 }
 
-// Addr is the address clients connect to.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+// Dial connects a client to the proxy.
+func (p *Proxy) Dial(ctx context.Context) (net.Conn, error) {
+	client, server, err := inprocess.SocketPair()
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	p.wg.Go(func() { p.serve(server) })
+	return client, nil
+}
 
-// Close stops the proxy and ends every session.
+// Close ends every session and waits for them.
 func (p *Proxy) Close() {
-	p.ln.Close()
 	p.mu.Lock()
 	for c := range p.conns {
 		c.Close()
@@ -74,26 +76,13 @@ func (p *Proxy) track(c net.Conn, add bool) {
 	}
 }
 
-func (p *Proxy) accept() {
-	defer p.wg.Done()
-	for {
-		cc, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.serve(cc)
-		}()
-	}
-}
-
 func (p *Proxy) serve(cc net.Conn) {
 	p.track(cc, true)
 	defer p.track(cc, false)
 	defer cc.Close()
-	sc, err := net.DialTimeout("tcp", p.upstream, ioTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	sc, err := p.upstream(ctx)
+	cancel()
 	if err != nil {
 		return
 	}
