@@ -71,10 +71,11 @@ var sizeLimits = []int64{reference.DefaultMaxMessageSize, 64, 1000, 5000}
 // sessionVariant is a server configuration with its store, reused across
 // executions (a fuzz worker runs one input at a time).
 type sessionVariant struct {
-	srv   *reference.Server
-	store *reference.MemoryStore
-	mcfg  modelConfig
-	rec   recConn // the server's side of the current session
+	srv    *reference.Server
+	store  *reference.MemoryStore
+	mcfg   modelConfig
+	rec    recConn    // the server's side of the current session (with STARTTLS)
+	script scriptConn // the same for a session without STARTTLS
 }
 
 var (
@@ -255,6 +256,10 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 	segEnds = append(segEnds, off)
 	m := newModel(v.mcfg, res.script, syncs)
 	res.model = m
+	if len(syncs) == 0 {
+		runScript(v, res, before)
+		return res
+	}
 
 	client, server := net.Pipe()
 	rec := &v.rec // one session at a time per variant (sessionMu)
@@ -398,6 +403,59 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 		}
 	}
 	return res
+}
+
+// runScript runs a session without STARTTLS over a scriptConn and judges
+// the replies as runUnits does over a connection.
+func runScript(v *sessionVariant, res *sessionResult, before int) {
+	m := res.model
+	fail := func(class string, err error) {
+		if res.err == nil {
+			res.class, res.err = class, err
+		}
+	}
+	sc := &v.script
+	sc.reset(res.script)
+	v.srv.ServeConn(sc)
+	out := sc.out.Bytes()
+	rr := harness.NewReplyReader(bytes.NewReader(out))
+	consumed := 0
+	for res.err == nil && !m.dead && m.dueBy(len(res.script)) {
+		r, err := rr.ReadReply()
+		if err != nil {
+			fail(readFailure(m, r, err))
+			break
+		}
+		res.replies = append(res.replies, r.Raw)
+		consumed += len(r.Raw)
+		if viol := m.reply(r); viol != nil {
+			fail("model", viol)
+		}
+	}
+	switch {
+	case res.err != nil:
+	case m.mustClose && len(out) > consumed:
+		fail("extra", fmt.Errorf("after %s: the server sent %q and did not close", m.deadWhy, out[consumed:]))
+	case m.mustClose && sc.eofAt >= consumed:
+		fail("hang", fmt.Errorf("after %s: the server went on reading instead of closing the connection", m.deadWhy))
+	case !m.dead && len(out) > consumed:
+		fail("extra", fmt.Errorf("the server sent %q beyond the replies owed", out[consumed:]))
+	}
+	if res.err == nil {
+		msgs := v.store.Messages()
+		got := make([][]byte, len(msgs))
+		for i, msg := range msgs {
+			got[i] = msg.Data
+		}
+		if !slices.EqualFunc(got, m.stored, bytes.Equal) {
+			fail("store", fmt.Errorf("the store holds %q, want %q", got, m.stored))
+		}
+	}
+	if res.err == nil {
+		if leaked := goroutinesAbove(before); leaked != "" {
+			fail("leak", errors.New(leaked))
+		}
+	}
 }
 
 // waitDone waits up to replyTimeout for done, without a timer when it is
