@@ -3,7 +3,8 @@
 //
 //   - FuzzReplyParser: the harness's strict reply parser.
 //   - FuzzCommandParser: the reference server's command and argument parsers.
-//   - FuzzSession: the reference in-process over net.Pipe, every reply judged
+//   - FuzzSession: the reference in-process (run synchronously on the
+//     script, or over net.Pipe around STARTTLS handshakes), every reply judged
 //     by an independent model of the RFC 5321 session.
 //   - FuzzData: DATA and BDAT transparency against the reference's store.
 //   - FuzzRemote: any SMTP server at $SMTPSPEC_FUZZ_TARGET (crash, hang,
