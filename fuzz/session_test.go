@@ -388,19 +388,7 @@ func runUnits(v *sessionVariant, units []unit) *sessionResult {
 		}
 	}
 	if res.err == nil {
-		msgs := v.store.Messages()
-		got := make([][]byte, len(msgs))
-		for i, msg := range msgs {
-			got[i] = msg.Data
-		}
-		if !slices.EqualFunc(got, m.stored, bytes.Equal) {
-			fail("store", fmt.Errorf("the store holds %q, want %q", got, m.stored))
-		}
-	}
-	if res.err == nil {
-		if leaked := goroutinesAbove(before); leaked != "" {
-			fail("leak", errors.New(leaked))
-		}
+		checkAfter(v, res, before)
 	}
 	return res
 }
@@ -442,18 +430,24 @@ func runScript(v *sessionVariant, res *sessionResult, before int) {
 		fail("extra", fmt.Errorf("the server sent %q beyond the replies owed", out[consumed:]))
 	}
 	if res.err == nil {
-		msgs := v.store.Messages()
-		got := make([][]byte, len(msgs))
-		for i, msg := range msgs {
-			got[i] = msg.Data
-		}
-		if !slices.EqualFunc(got, m.stored, bytes.Equal) {
-			fail("store", fmt.Errorf("the store holds %q, want %q", got, m.stored))
-		}
+		checkAfter(v, res, before)
 	}
-	if res.err == nil {
+}
+
+// checkAfter judges what a session left behind: the store must hold
+// exactly the messages the model accepted, and no goroutine may outlive it.
+func checkAfter(v *sessionVariant, res *sessionResult, before int) {
+	msgs := v.store.Messages()
+	got := make([][]byte, len(msgs))
+	for i, msg := range msgs {
+		got[i] = msg.Data
+	}
+	switch {
+	case !slices.EqualFunc(got, res.model.stored, bytes.Equal):
+		res.class, res.err = "store", fmt.Errorf("the store holds %q, want %q", got, res.model.stored)
+	default:
 		if leaked := goroutinesAbove(before); leaked != "" {
-			fail("leak", errors.New(leaked))
+			res.class, res.err = "leak", errors.New(leaked)
 		}
 	}
 }

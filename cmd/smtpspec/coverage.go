@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -41,13 +40,7 @@ func listCoverage(kept []*harness.Case, format string, stdout, stderr io.Writer)
 		out = append(out, coverageRow{ID: r.ID, Area: r.Area, Cases: append([]string{}, byRow[r.ID]...), Kind: r.Kind, Reason: r.Reason})
 	}
 	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(stderr, "smtpspec list: %v\n", err)
-			return exitTrouble
-		}
-		return exitOK
+		return writeJSON(out, stdout, stderr)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	var (

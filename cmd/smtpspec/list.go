@@ -65,13 +65,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 				Tags: c.Tags, Requires: c.Requires, Catalogue: c.Catalogue, File: c.File, Line: c.Line,
 			})
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(stderr, "smtpspec list: %v\n", err)
-			return exitTrouble
-		}
-		return exitOK
+		return writeJSON(out, stdout, stderr)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	for _, c := range kept {
@@ -79,5 +73,16 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "%d cases\n", len(kept))
+	return exitOK
+}
+
+// writeJSON writes v as indented JSON for `smtpspec list`.
+func writeJSON(v any, stdout, stderr io.Writer) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(stderr, "smtpspec list: %v\n", err)
+		return exitTrouble
+	}
 	return exitOK
 }
