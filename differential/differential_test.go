@@ -1,11 +1,9 @@
 package differential_test
 
 import (
-	"bufio"
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,50 +11,14 @@ import (
 	"github.com/smtpspec/smtpspec/harness"
 	"github.com/smtpspec/smtpspec/inprocess"
 	"github.com/smtpspec/smtpspec/reference"
+
+	"github.com/smtpspec/smtpspec/internal/smtpfake"
 )
 
 // fake starts a server on 127.0.0.1 that answers each command line with
-// replies[VERB] (the upper-cased first word); "CLOSE" at the end of a
-// reply closes the connection after it.
+// replies[VERB] (see smtpfake.Scripted).
 func fake(t *testing.T, replies map[string]string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				c.Write([]byte("220 fake ESMTP\r\n"))
-				br := bufio.NewReader(c)
-				for {
-					line, err := br.ReadString('\n')
-					if err != nil {
-						return
-					}
-					verb, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-					reply, ok := replies[strings.ToUpper(verb)]
-					if !ok {
-						reply = "500 5.5.2 unknown\r\n"
-					}
-					out, closeAfter := strings.CutSuffix(reply, "CLOSE")
-					c.Write([]byte(out))
-					if closeAfter {
-						return
-					}
-				}
-			})
-		}
-	})
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	return l.Addr().String()
+	return smtpfake.Serve(t, smtpfake.Scripted(replies))
 }
 
 var base = map[string]string{

@@ -99,7 +99,7 @@ func Result(t, a *harness.Replay, o Options) *harness.Result {
 	}
 	switch {
 	case t.Verdict == harness.Skip || a.Verdict == harness.Skip:
-		r.Verdict, r.Message = harness.Skip, notCompared(t, a, harness.Skip)
+		r.Verdict, r.Message, r.Filtered = harness.Skip, notCompared(t, a, harness.Skip), t.Filtered
 		return r
 	case t.Verdict == harness.Error || a.Verdict == harness.Error:
 		r.Verdict, r.Message = harness.Error, notCompared(t, a, harness.Error)

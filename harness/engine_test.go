@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -9,75 +8,11 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/smtpspec/smtpspec/internal/smtpfake"
 )
-
-// fakeServer runs handle for every connection to a listener on 127.0.0.1
-// and stops it (and waits for every handler) when the test ends.
-func fakeServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				handle(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return l.Addr().String()
-}
-
-// scripted answers each CRLF-terminated command line with replies[verb],
-// where verb is the upper-cased first word; "CLOSE" in a reply closes the
-// connection after writing what precedes it.
-func scripted(replies map[string]string) func(net.Conn) {
-	return func(c net.Conn) {
-		c.Write([]byte("220 fake.example ESMTP\r\n"))
-		br := bufio.NewReader(c)
-		for {
-			c.SetReadDeadline(time.Now().Add(10 * time.Second))
-			line, err := br.ReadString('\n')
-			if err != nil {
-				return
-			}
-			verb, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-			reply, ok := replies[strings.ToUpper(verb)]
-			if !ok {
-				reply = "500 5.5.2 unknown\r\n"
-			}
-			out, closeAfter := strings.CutSuffix(reply, "CLOSE")
-			c.Write([]byte(out))
-			if closeAfter {
-				return
-			}
-		}
-	}
-}
 
 var fakeReplies = map[string]string{
 	"EHLO":    "250-fake.example\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n250 ENHANCEDSTATUSCODES\r\n",
@@ -167,7 +102,7 @@ cases:
 
 func TestCheck_verdicts(t *testing.T) {
 	t.Parallel()
-	addr := fakeServer(t, scripted(fakeReplies))
+	addr := smtpfake.Serve(t, smtpfake.Scripted(fakeReplies))
 	cat := catalogueOf(t, engineCases)
 	run, err := Check(t.Context(), Target{Addr: addr}, Options{Cases: cat, StepTimeout: 300 * time.Millisecond})
 	if run == nil {
@@ -220,7 +155,7 @@ func TestCheck_verdicts(t *testing.T) {
 
 func TestCheck_filters(t *testing.T) {
 	t.Parallel()
-	addr := fakeServer(t, scripted(fakeReplies))
+	addr := smtpfake.Serve(t, smtpfake.Scripted(fakeReplies))
 	cat := catalogueOf(t, engineCases)
 	opts := Options{Cases: cat, Level: LevelMust, Tags: nil, Skip: []string{"t/p"}}
 	opts.Run = mustRegexp(t, "^t/(pass|pipeline|info|lenient)$")
@@ -298,7 +233,7 @@ cases:
 `)
 	for name, handle := range hostile {
 		t.Run(name, func(t *testing.T) {
-			addr := fakeServer(t, handle)
+			addr := smtpfake.Serve(t, handle)
 			before := heapInUse()
 			opts := Options{Cases: cat, StepTimeout: 300 * time.Millisecond, CaseTimeout: 2 * time.Second}
 			done := make(chan *Run, 1)
@@ -349,7 +284,7 @@ func heapInUse() int64 {
 
 func TestCheck_noGoroutineLeak(t *testing.T) {
 	// Not parallel: it counts the process's goroutines.
-	addr := fakeServer(t, scripted(fakeReplies))
+	addr := smtpfake.Serve(t, smtpfake.Scripted(fakeReplies))
 	cat := catalogueOf(t, engineCases)
 	before := runtime.NumGoroutine()
 	for range 3 {

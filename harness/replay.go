@@ -86,8 +86,9 @@ type Replay struct {
 	// Verdict is Skip or Unimplemented when the case did not run (Message
 	// says why), Error for harness or transport trouble before the first
 	// step, and "" when the case was replayed.
-	Verdict Verdict
-	Message string
+	Verdict  Verdict
+	Message  string
+	Filtered bool // skipped because the run's filters left it out
 
 	Steps      []StepReplay // the setup first, then every step, then the trailing QUIT if sent
 	Transcript []Entry
@@ -99,6 +100,10 @@ type Replay struct {
 func ReplayCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts Options) *Replay {
 	o := opts.withDefaults()
 	rp := &Replay{Case: c}
+	if why := o.filtered(c); why != "" {
+		rp.Verdict, rp.Message, rp.Filtered = Skip, why, true
+		return rp
+	}
 	begin := time.Now()
 	x, release, v, why := prepare(ctx, target, info, c, &o, false)
 	if x == nil {

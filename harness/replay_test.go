@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/smtpspec/smtpspec/internal/smtpfake"
 )
 
 const replayCases = `group: r
@@ -71,7 +73,7 @@ func stepSummary(s StepReplay) string {
 
 func TestReplayCase(t *testing.T) {
 	t.Parallel()
-	addr := fakeServer(t, scripted(replayReplies))
+	addr := smtpfake.Serve(t, smtpfake.Scripted(replayReplies))
 	cat := catalogueOf(t, replayCases)
 	o := Options{Cases: cat, StepTimeout: 300 * time.Millisecond}
 	target := Target{Addr: addr}
@@ -121,7 +123,7 @@ func TestReplayCase(t *testing.T) {
 
 func TestReplayCase_enhancedAdvertised(t *testing.T) {
 	t.Parallel()
-	addr := fakeServer(t, scripted(replayReplies))
+	addr := smtpfake.Serve(t, smtpfake.Scripted(replayReplies))
 	cat := catalogueOf(t, replayCases)
 	o := Options{Cases: cat, StepTimeout: 300 * time.Millisecond}
 	target := Target{Addr: addr}

@@ -206,6 +206,10 @@ func dial(ctx context.Context, target Target, inst *Instance, addr string, timeo
 func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts Options) *Result {
 	o := opts.withDefaults()
 	r := NewResult(c)
+	if why := o.filtered(c); why != "" {
+		r.Verdict, r.Message, r.Filtered = Skip, why, true
+		return r
+	}
 	begin := time.Now()
 	x, release, v, why := prepare(ctx, target, info, c, &o, true)
 	if x == nil {
@@ -213,7 +217,6 @@ func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts
 			r.Duration = time.Since(begin)
 		}
 		r.Verdict, r.Message = v, why
-		r.Filtered = o.filtered(c) != ""
 		return r
 	}
 	defer release()
@@ -223,16 +226,14 @@ func RunCase(ctx context.Context, target Target, info *TargetInfo, c *Case, opts
 	return r
 }
 
-// prepare decides whether c can run against the target and, when it can,
-// starts a server for it (if the target starts one per case) and connects.
+// prepare decides whether c, which the filters kept, can run against the
+// target and, when it can, starts a server for it (if the target starts one
+// per case) and connects.
 // It returns the execution and the function that releases what it holds,
 // or no execution and the verdict and reason why not. With checkDelivered,
 // cases that check stored messages are skipped on targets without a
 // mailbox.
 func prepare(ctx context.Context, target Target, info *TargetInfo, c *Case, o *Options, checkDelivered bool) (*execution, func(), Verdict, string) {
-	if why := o.filtered(c); why != "" {
-		return nil, nil, Skip, why
-	}
 	if why := unimplemented(c, info, target.TLS); why != "" && info.ProbeError == "" {
 		return nil, nil, Unimplemented, why
 	}

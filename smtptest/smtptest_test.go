@@ -1,7 +1,6 @@
 package smtptest_test
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -62,13 +61,12 @@ func TestChild(t *testing.T) {
 	if os.Getenv("SMTPTEST_CHILD") != "1" {
 		t.Skip("only runs as the child of TestRun_flawedServer")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := gosmtp.Start(&gosmtp.Backend{Domain: "example.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	go gosmtp.Serve(l, &gosmtp.Backend{Domain: "example.test"})
-	smtptest.Run(t, harness.Target{Addr: l.Addr().String()}, smtptest.Options{
+	defer stop()
+	smtptest.Run(t, harness.Target{Addr: addr}, smtptest.Options{
 		Options: harness.Options{
 			Run:     regexp.MustCompile(`^rfc5321/4\.1\.(4|1\.10)/`),
 			Profile: harness.Profile{Helo: "client.example", MailFrom: "smtpspec@example.org", Rcpt: "postmaster@example.test"},

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smtpspec/smtpspec/examples/gosmtp"
 	"github.com/smtpspec/smtpspec/reports"
 )
 
@@ -53,13 +52,7 @@ func TestRun_reference(t *testing.T) {
 
 func TestRun_failingTarget(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go gosmtp.Serve(l, &gosmtp.Backend{Domain: "example.test"})
-	code, out, _ := smtpspec(t, "run", "--target", l.Addr().String(), "--run", "^rfc5321/4.1.4/")
+	code, out, _ := smtpspec(t, "run", "--target", goSMTPAddr(t), "--run", "^rfc5321/4.1.4/")
 	if code != exitFailed {
 		t.Errorf("smtpspec run against go-smtp = %d, want 1\n%s", code, out)
 	}

@@ -34,17 +34,12 @@ func referenceAddr(t *testing.T) (string, []string) {
 // goSMTPAddr starts the go-smtp example server.
 func goSMTPAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := gosmtp.Start(&gosmtp.Backend{Domain: "example.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		gosmtp.Serve(l, &gosmtp.Backend{Domain: "example.test"})
-	}()
-	t.Cleanup(func() { l.Close(); <-done })
-	return l.Addr().String()
+	t.Cleanup(stop)
+	return addr
 }
 
 func TestDiff_sameServer(t *testing.T) {

@@ -99,3 +99,21 @@ func Serve(l net.Listener, backend *Backend) error {
 	}
 	return err
 }
+
+// Start serves backend on a new listener on 127.0.0.1 and returns its
+// address and a function that stops the server and waits for it.
+func Start(backend *Backend) (addr string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Serve(l, backend)
+	}()
+	return l.Addr().String(), func() {
+		l.Close()
+		<-done
+	}, nil
+}

@@ -71,17 +71,12 @@ func check(t *testing.T, addr string, deviations map[string]string) {
 
 func TestGoSMTP(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := gosmtp.Start(&gosmtp.Backend{Domain: "example.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		gosmtp.Serve(l, &gosmtp.Backend{Domain: "example.test"})
-	}()
-	defer func() { l.Close(); <-done }()
-	check(t, l.Addr().String(), map[string]string{
+	defer stop()
+	check(t, addr, map[string]string{
 		// go-smtp has no nested-MAIL check (DEV-gosmtp-src-framing).
 		"rfc5321/4.1.4/nested-mail": `"250 2.0.0`,
 	})
