@@ -96,9 +96,6 @@ func (r *Reply) mapEnhanced(f func(line int, code string) string) {
 	}
 }
 
-// hasKeyword reports whether an EHLO reply lists kw.
-func (r *Reply) hasKeyword(kw string) bool { return r.keywordLine(kw) >= 0 }
-
 // keywordLine returns the index of kw's line in an EHLO reply, or -1.
 func (r *Reply) keywordLine(kw string) int {
 	for i := 1; i < len(r.Lines); i++ {
